@@ -1,0 +1,114 @@
+/**
+ * One typed configuration. Sources, strongest first: command-line flags, environment
+ * variables (`CURRENTS_*`), defaults. Every problem is reported at once by `loadConfig`.
+ */
+export interface DeliveryDefaults {
+  /** A batch is sent when it holds this many events (1..1000). @defaultValue 100 */
+  readonly maxBatchEvents: number;
+  /** ...or this many bytes of events. @defaultValue 1_000_000 */
+  readonly maxBatchBytes: number;
+  /** ...or when its oldest event has waited this long. @defaultValue 1_000 */
+  readonly lingerMs: number;
+  /** Batches per Current in flight at once. @defaultValue 4 */
+  readonly maxInFlight: number;
+  /** Timeout of one attempt. @defaultValue 10_000 */
+  readonly requestTimeoutMs: number;
+}
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly adminToken?: string;
+  readonly ingestKey?: string;
+  readonly masterKey?: string;
+  /** Lets endpoints on loopback/private addresses through the SSRF guard. */
+  readonly allowPrivateEndpoints: boolean;
+  /** Events are kept this long, delivered or not. @defaultValue 7 days */
+  readonly retentionMs: number;
+  /** An event id seen within this window is acknowledged but not stored again. @defaultValue 24 h */
+  readonly dedupeWindowMs: number;
+  /** Ingest answers 429 while the store holds more events than this. @defaultValue 50_000_000 */
+  readonly maxBacklogEvents: number;
+  readonly logLevel: string;
+  readonly delivery: DeliveryDefaults;
+}
+
+export const defaultDelivery: DeliveryDefaults = {
+  maxBatchEvents: 100,
+  maxBatchBytes: 1_000_000,
+  lingerMs: 1_000,
+  maxInFlight: 4,
+  requestTimeoutMs: 10_000,
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface ConfigFlags {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  allowPrivateEndpoints?: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
+    if (raw === undefined || raw === "") return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const bool = (name: string, raw: string | undefined): boolean => {
+    if (raw === undefined || raw === "") return false;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    problems.push(`${name} must be 1/0 or true/false, got "${raw}"`);
+    return false;
+  };
+  const secret = (name: string, minLength: number): string | undefined => {
+    const v = env[name];
+    if (v === undefined || v === "") return undefined;
+    if (v.length < minLength) problems.push(`${name} must be at least ${minLength} characters long`);
+    return v;
+  };
+
+  const port = int(flags.port !== undefined ? "--port" : "CURRENTS_PORT", flags.port ?? env.CURRENTS_PORT, 4100, 0, 65535);
+  const host = flags.host ?? env.CURRENTS_HOST ?? "127.0.0.1";
+  const dataDir = flags.dataDir ?? env.CURRENTS_DATA_DIR ?? "./.currents";
+  if (dataDir.trim() === "") problems.push("--data-dir must not be empty");
+  const masterKey = env.CURRENTS_MASTER_KEY || undefined;
+  if (masterKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(masterKey) && Buffer.from(masterKey, "base64").length !== 32) {
+    problems.push("CURRENTS_MASTER_KEY must be 32 bytes, as 64 hex characters or base64");
+  }
+  const logLevel = env.CURRENTS_LOG_LEVEL ?? "info";
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
+    problems.push(`CURRENTS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
+  }
+  const config: Config = {
+    port,
+    host,
+    dataDir,
+    adminToken: secret("CURRENTS_ADMIN_TOKEN", 16),
+    ingestKey: secret("CURRENTS_INGEST_KEY", 16),
+    masterKey,
+    allowPrivateEndpoints: flags.allowPrivateEndpoints || bool("CURRENTS_ALLOW_PRIVATE_ENDPOINTS", env.CURRENTS_ALLOW_PRIVATE_ENDPOINTS),
+    retentionMs: int("CURRENTS_RETENTION_DAYS", env.CURRENTS_RETENTION_DAYS, 7, 1, 365) * DAY_MS,
+    dedupeWindowMs: int("CURRENTS_DEDUPE_WINDOW_HOURS", env.CURRENTS_DEDUPE_WINDOW_HOURS, 24, 1, 24 * 30) * 3_600_000,
+    maxBacklogEvents: int("CURRENTS_MAX_BACKLOG_EVENTS", env.CURRENTS_MAX_BACKLOG_EVENTS, 50_000_000, 1, Number.MAX_SAFE_INTEGER),
+    logLevel,
+    delivery: defaultDelivery,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

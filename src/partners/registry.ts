@@ -1,0 +1,23 @@
+import { customHttp } from "./custom-http/index.js";
+import type { PartnerDefinition, PartnerId } from "./define-partner.js";
+import { heap } from "./heap/index.js";
+
+/** Every partner, by id. A partner id without a definition does not compile. */
+export const partners: { readonly [K in PartnerId]: PartnerDefinition & { id: K } } = {
+  heap: heap as PartnerDefinition & { id: "heap" },
+  custom_http: customHttp as PartnerDefinition & { id: "custom_http" },
+};
+
+export function partnerById(id: string): PartnerDefinition | undefined {
+  return Object.hasOwn(partners, id) ? partners[id as PartnerId] : undefined;
+}
+
+export function describePartners() {
+  return Object.values(partners).map((p) => ({
+    id: p.id,
+    title: p.title,
+    description: p.description,
+    settings: p.settings,
+    limits: p.limits,
+  }));
+}

@@ -1,0 +1,109 @@
+import type { CurrentProgress, CurrentRecord, ProgressUpdate } from "../currents/model.js";
+
+/**
+ * The storage port. The delivery core, ingest and the admin API talk to these interfaces
+ * only; adapters (sqlite/, later postgres/) own their connections and their SQL.
+ *
+ * Vocabulary: an event is stored once per workspace with a `seq`, increasing in the order
+ * events were acknowledged. A Current's position is the `ackedSeq` of its progress.
+ */
+
+export interface NewEvent {
+  readonly workspace: string;
+  readonly id: string;
+  readonly type: string;
+  /** The event as JSON text, stored and delivered as is. */
+  readonly body: string;
+}
+
+export interface StoredEvent {
+  readonly seq: number;
+  readonly type: string;
+  readonly receivedAt: number;
+  readonly body: string;
+}
+
+/** What became of one appended event. */
+export type AppendOutcome = "stored" | "duplicate";
+
+export interface EventSelection {
+  readonly workspace: string;
+  readonly types: readonly string[];
+}
+
+export interface ReadEventsQuery extends EventSelection {
+  readonly afterSeq: number;
+  /** At most this many matching events. */
+  readonly limit: number;
+  /** Look at no more than this many stored events (matching or not) in one call. */
+  readonly scanLimit: number;
+}
+
+export interface ReadEventsResult {
+  readonly events: StoredEvent[];
+  /** Every stored event with seq <= scannedTo was looked at (resume after it). */
+  readonly scannedTo: number;
+}
+
+export interface EventLog {
+  /**
+   * Appends events durably (fsync'd before the promise resolves). An event whose
+   * (workspace, id) was stored within `dedupeWindowMs` is not stored again: "duplicate".
+   */
+  append(events: readonly NewEvent[], now: number): Promise<AppendOutcome[]>;
+  /** The seq of the newest stored event (0 when none). */
+  headSeq(): Promise<number>;
+  /** Number of stored events (approximate is fine; used for backpressure). */
+  size(): Promise<number>;
+  read(query: ReadEventsQuery): Promise<ReadEventsResult>;
+  /** Events of a selection after `afterSeq` (up to `toSeq`): how many, and the oldest's time. */
+  count(selection: EventSelection, afterSeq: number, toSeq?: number): Promise<{ count: number; oldestReceivedAt: number | null }>;
+  /** The highest seq of events received before `receivedBefore` (0 when none). */
+  seqBefore(receivedBefore: number): Promise<number>;
+  /** Deletes events with seq <= `uptoSeq`, at most `maxRows` at a time; returns how many went. */
+  deleteUpTo(uptoSeq: number, maxRows: number): Promise<number>;
+  /** Forgets event ids seen before `seenBefore`, at most `maxRows` at a time. */
+  pruneDedupe(seenBefore: number, maxRows: number): Promise<number>;
+}
+
+export interface IngestKeyRecord {
+  readonly id: string;
+  readonly workspace: string;
+  readonly keyHash: string;
+  /** Last 4 characters, for display. */
+  readonly hint: string;
+  readonly createdAt: number;
+  readonly revokedAt: number | null;
+}
+
+export interface ConfigRepository {
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
+
+  ensureWorkspace(id: string, now: number): Promise<void>;
+  listWorkspaces(): Promise<string[]>;
+
+  insertIngestKey(key: IngestKeyRecord): Promise<void>;
+  findIngestKey(keyHash: string): Promise<IngestKeyRecord | undefined>;
+  listIngestKeys(workspace?: string): Promise<IngestKeyRecord[]>;
+  revokeIngestKey(id: string, now: number): Promise<boolean>;
+
+  insertCurrent(current: CurrentRecord, progress: CurrentProgress): Promise<void>;
+  updateCurrent(current: CurrentRecord): Promise<void>;
+  deleteCurrent(id: string): Promise<boolean>;
+  getCurrent(id: string): Promise<CurrentRecord | undefined>;
+  listCurrents(workspace?: string): Promise<CurrentRecord[]>;
+
+  getProgress(currentId: string): Promise<CurrentProgress | undefined>;
+  /** Applies several progress updates in one transaction. */
+  updateProgress(updates: readonly ProgressUpdate[]): Promise<void>;
+}
+
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  readonly events: EventLog;
+  readonly config: ConfigRepository;
+  /** True when the store answers (for /readyz). */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}

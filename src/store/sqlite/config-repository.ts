@@ -1,0 +1,182 @@
+import type Database from "better-sqlite3";
+import type { CurrentProgress, CurrentRecord, CurrentStatus, ProgressUpdate } from "../../currents/model.js";
+import type { ConfigRepository, IngestKeyRecord } from "../port.js";
+
+interface CurrentRow {
+  id: string; workspace_id: string; name: string; partner: string; contact_email: string | null;
+  settings: string; secrets_enc: string | null; secret_hints: string; events: string;
+  transformations: string; batching: string; status: string; status_reason: string | null;
+  status_since: number; created_at: number; updated_at: number; launched_at: number | null;
+}
+
+function toRecord(r: CurrentRow): CurrentRecord {
+  return {
+    id: r.id,
+    workspace: r.workspace_id,
+    name: r.name,
+    partner: r.partner,
+    contactEmail: r.contact_email,
+    settings: JSON.parse(r.settings),
+    secretsEnc: r.secrets_enc,
+    secretHints: JSON.parse(r.secret_hints),
+    events: JSON.parse(r.events),
+    transformations: JSON.parse(r.transformations),
+    batching: JSON.parse(r.batching),
+    status: r.status as CurrentStatus,
+    statusReason: r.status_reason,
+    statusSince: r.status_since,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    launchedAt: r.launched_at,
+  };
+}
+
+function toRow(c: CurrentRecord): CurrentRow {
+  return {
+    id: c.id,
+    workspace_id: c.workspace,
+    name: c.name,
+    partner: c.partner,
+    contact_email: c.contactEmail,
+    settings: JSON.stringify(c.settings),
+    secrets_enc: c.secretsEnc,
+    secret_hints: JSON.stringify(c.secretHints),
+    events: JSON.stringify(c.events),
+    transformations: JSON.stringify(c.transformations),
+    batching: JSON.stringify(c.batching),
+    status: c.status,
+    status_reason: c.statusReason,
+    status_since: c.statusSince,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+    launched_at: c.launchedAt,
+  };
+}
+
+interface KeyRow { id: string; workspace_id: string; key_hash: string; hint: string; created_at: number; revoked_at: number | null }
+const toKey = (r: KeyRow): IngestKeyRecord => ({
+  id: r.id, workspace: r.workspace_id, keyHash: r.key_hash, hint: r.hint, createdAt: r.created_at, revokedAt: r.revoked_at,
+});
+
+interface ProgressRow {
+  acked_seq: number; delivered: number; failed_attempts: number; dead_lettered: number; expired: number;
+  last_delivered_at: number | null; last_error: string | null; last_error_at: number | null;
+}
+
+export class SqliteConfigRepository implements ConfigRepository {
+  readonly #progressUpdate: Database.Statement;
+
+  constructor(private readonly db: Database.Database) {
+    this.#progressUpdate = db.prepare(`UPDATE current_progress SET
+        acked_seq = max(acked_seq, coalesce(@ackedSeq, acked_seq)),
+        delivered = delivered + @deliveredDelta,
+        failed_attempts = failed_attempts + @failedAttemptsDelta,
+        dead_lettered = dead_lettered + @deadLetteredDelta,
+        expired = expired + @expiredDelta,
+        last_delivered_at = coalesce(@lastDeliveredAt, last_delivered_at),
+        last_error = CASE WHEN @setError THEN @lastError ELSE last_error END,
+        last_error_at = coalesce(@lastErrorAt, last_error_at)
+      WHERE current_id = @currentId`);
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const row = this.db.prepare("SELECT value FROM settings WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    this.db.prepare("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  async ensureWorkspace(id: string, now: number): Promise<void> {
+    this.db.prepare("INSERT INTO workspaces (id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING").run(id, now);
+  }
+
+  async listWorkspaces(): Promise<string[]> {
+    return (this.db.prepare("SELECT id FROM workspaces ORDER BY id").all() as { id: string }[]).map((r) => r.id);
+  }
+
+  async insertIngestKey(k: IngestKeyRecord): Promise<void> {
+    this.db
+      .prepare("INSERT INTO ingest_keys (id, workspace_id, key_hash, hint, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)")
+      .run(k.id, k.workspace, k.keyHash, k.hint, k.createdAt, k.revokedAt);
+  }
+
+  async findIngestKey(keyHash: string): Promise<IngestKeyRecord | undefined> {
+    const row = this.db.prepare("SELECT * FROM ingest_keys WHERE key_hash = ?").get(keyHash) as KeyRow | undefined;
+    return row && toKey(row);
+  }
+
+  async listIngestKeys(workspace?: string): Promise<IngestKeyRecord[]> {
+    const rows = workspace === undefined
+      ? this.db.prepare("SELECT * FROM ingest_keys ORDER BY created_at").all()
+      : this.db.prepare("SELECT * FROM ingest_keys WHERE workspace_id = ? ORDER BY created_at").all(workspace);
+    return (rows as KeyRow[]).map(toKey);
+  }
+
+  async revokeIngestKey(id: string, now: number): Promise<boolean> {
+    return this.db.prepare("UPDATE ingest_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(now, id).changes > 0;
+  }
+
+  async insertCurrent(c: CurrentRecord, p: CurrentProgress): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare(`INSERT INTO currents VALUES (@id, @workspace_id, @name, @partner, @contact_email, @settings,
+        @secrets_enc, @secret_hints, @events, @transformations, @batching, @status, @status_reason, @status_since,
+        @created_at, @updated_at, @launched_at)`).run(toRow(c));
+      this.db.prepare(`INSERT INTO current_progress (current_id, acked_seq, delivered, failed_attempts, dead_lettered,
+        expired, last_delivered_at, last_error, last_error_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(c.id, p.ackedSeq, p.delivered, p.failedAttempts, p.deadLettered, p.expired, p.lastDeliveredAt, p.lastError, p.lastErrorAt);
+    })();
+  }
+
+  async updateCurrent(c: CurrentRecord): Promise<void> {
+    this.db.prepare(`UPDATE currents SET name = @name, partner = @partner, contact_email = @contact_email,
+      settings = @settings, secrets_enc = @secrets_enc, secret_hints = @secret_hints, events = @events,
+      transformations = @transformations, batching = @batching, status = @status, status_reason = @status_reason,
+      status_since = @status_since, updated_at = @updated_at, launched_at = @launched_at WHERE id = @id`).run(toRow(c));
+  }
+
+  async deleteCurrent(id: string): Promise<boolean> {
+    return this.db.prepare("DELETE FROM currents WHERE id = ?").run(id).changes > 0;
+  }
+
+  async getCurrent(id: string): Promise<CurrentRecord | undefined> {
+    const row = this.db.prepare("SELECT * FROM currents WHERE id = ?").get(id) as CurrentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async listCurrents(workspace?: string): Promise<CurrentRecord[]> {
+    const rows = workspace === undefined
+      ? this.db.prepare("SELECT * FROM currents ORDER BY created_at").all()
+      : this.db.prepare("SELECT * FROM currents WHERE workspace_id = ? ORDER BY created_at").all(workspace);
+    return (rows as CurrentRow[]).map(toRecord);
+  }
+
+  async getProgress(currentId: string): Promise<CurrentProgress | undefined> {
+    const r = this.db.prepare("SELECT * FROM current_progress WHERE current_id = ?").get(currentId) as ProgressRow | undefined;
+    return r && {
+      ackedSeq: r.acked_seq, delivered: r.delivered, failedAttempts: r.failed_attempts, deadLettered: r.dead_lettered,
+      expired: r.expired, lastDeliveredAt: r.last_delivered_at, lastError: r.last_error, lastErrorAt: r.last_error_at,
+    };
+  }
+
+  async updateProgress(updates: readonly ProgressUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    this.db.transaction(() => {
+      for (const u of updates) {
+        this.#progressUpdate.run({
+          currentId: u.currentId,
+          ackedSeq: u.ackedSeq ?? null,
+          deliveredDelta: u.deliveredDelta ?? 0,
+          failedAttemptsDelta: u.failedAttemptsDelta ?? 0,
+          deadLetteredDelta: u.deadLetteredDelta ?? 0,
+          expiredDelta: u.expiredDelta ?? 0,
+          lastDeliveredAt: u.lastDeliveredAt ?? null,
+          setError: u.lastError !== undefined ? 1 : 0,
+          lastError: u.lastError ?? null,
+          lastErrorAt: u.lastErrorAt ?? null,
+        });
+      }
+    })();
+  }
+}

@@ -1,0 +1,56 @@
+import { accessSync, constants, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import type { Store } from "../port.js";
+import { SqliteConfigRepository } from "./config-repository.js";
+import { SqliteEventLog } from "./event-log.js";
+import { migrate } from "./migrations.js";
+
+export interface SqliteStoreOptions {
+  readonly dataDir: string;
+  readonly dedupeWindowMs: number;
+}
+
+/**
+ * Opens (creating if needed) the embedded store at `<dataDir>/currents.db`: WAL mode,
+ * synchronous=FULL so that every commit is fsync'd before it is acknowledged.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): Store {
+  try {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    accessSync(options.dataDir, constants.W_OK);
+  } catch (error) {
+    throw new Error(`data dir ${options.dataDir} is not writable: ${(error as Error).message}`, { cause: error });
+  }
+  const db = new Database(join(options.dataDir, "currents.db"));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  db.pragma("cache_size = -65536");
+  db.pragma("temp_store = MEMORY");
+  migrate(db);
+  const events = new SqliteEventLog(db, options.dedupeWindowMs);
+  const config = new SqliteConfigRepository(db);
+  let closed = false;
+  return {
+    kind: "sqlite",
+    events,
+    config,
+    async ping() {
+      if (closed) return false;
+      try {
+        db.prepare("SELECT 1").get();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await events.drain();
+      db.close();
+    },
+  };
+}

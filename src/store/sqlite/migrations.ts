@@ -1,0 +1,90 @@
+import type Database from "better-sqlite3";
+
+/**
+ * Versioned schema migrations of the embedded store, applied in order inside one
+ * transaction each. A store written by a newer Currents (a higher version than the
+ * last one here) is refused at start-up rather than misread.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE workspaces (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE ingest_keys (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+        key_hash TEXT NOT NULL UNIQUE,
+        hint TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      -- AUTOINCREMENT: seqs are never reused, even after every row was deleted,
+      -- so a Current's cursor never stalls behind recycled rowids.
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        workspace_id TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      -- Dedupe window: (workspace, event id) -> when it was last stored.
+      CREATE TABLE event_ids (key TEXT PRIMARY KEY, seen_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX event_ids_seen_at ON event_ids (seen_at);
+      CREATE TABLE currents (
+        id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL REFERENCES workspaces(id),
+        name TEXT NOT NULL,
+        partner TEXT NOT NULL,
+        contact_email TEXT,
+        settings TEXT NOT NULL,
+        secrets_enc TEXT,
+        secret_hints TEXT NOT NULL,
+        events TEXT NOT NULL,
+        transformations TEXT NOT NULL,
+        batching TEXT NOT NULL,
+        status TEXT NOT NULL,
+        status_reason TEXT,
+        status_since INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        launched_at INTEGER
+      );
+      CREATE TABLE current_progress (
+        current_id TEXT PRIMARY KEY REFERENCES currents(id) ON DELETE CASCADE,
+        acked_seq INTEGER NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        dead_lettered INTEGER NOT NULL DEFAULT 0,
+        expired INTEGER NOT NULL DEFAULT 0,
+        last_delivered_at INTEGER,
+        last_error TEXT,
+        last_error_at INTEGER
+      );
+    `,
+  },
+];
+
+export function migrate(db: Database.Database): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  const row = db.prepare("SELECT max(version) AS v FROM schema_migrations").get() as { v: number | null };
+  const current = row.v ?? 0;
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
+  if (current > latest) {
+    throw new Error(`the data dir holds schema version ${current}, newer than this Currents understands (${latest}); upgrade Currents`);
+  }
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
+    })();
+  }
+}
