@@ -76,6 +76,28 @@ export interface IngestKeyRecord {
   readonly revokedAt: number | null;
 }
 
+/** An event a partner definitively refused, kept for the user to see and redrive. */
+export interface DeadLetter {
+  readonly id: number;
+  readonly currentId: string;
+  readonly seq: number;
+  readonly body: string;
+  /** The partner's HTTP status, or null when no answer came. */
+  readonly status: number | null;
+  readonly reason: string;
+  /** The start of the partner's answer. */
+  readonly excerpt: string;
+  readonly createdAt: number;
+}
+
+export interface DeadLetterStore {
+  add(letters: readonly Omit<DeadLetter, "id">[]): Promise<void>;
+  list(currentId: string, limit: number, afterId?: number): Promise<DeadLetter[]>;
+  count(currentId: string): Promise<number>;
+  /** Removes and returns the given dead letters (all of the Current's when `ids` is absent). */
+  take(currentId: string, ids?: readonly number[], limit?: number): Promise<DeadLetter[]>;
+}
+
 export interface ConfigRepository {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
@@ -103,6 +125,7 @@ export interface Store {
   readonly kind: "sqlite" | "postgres";
   readonly events: EventLog;
   readonly config: ConfigRepository;
+  readonly deadLetters: DeadLetterStore;
   /** True when the store answers (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { Store } from "../port.js";
 import { SqliteConfigRepository } from "./config-repository.js";
+import { SqliteDeadLetterStore } from "./dead-letter-store.js";
 import { SqliteEventLog } from "./event-log.js";
 import { migrate } from "./migrations.js";
 
@@ -37,6 +38,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     kind: "sqlite",
     events,
     config,
+    deadLetters: new SqliteDeadLetterStore(db),
     async ping() {
       if (closed) return false;
       try {

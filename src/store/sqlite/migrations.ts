@@ -68,6 +68,17 @@ export const migrations: readonly Migration[] = [
         last_error TEXT,
         last_error_at INTEGER
       );
+      CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        current_id TEXT NOT NULL REFERENCES currents(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        status INTEGER,
+        reason TEXT NOT NULL,
+        excerpt TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX dead_letters_current ON dead_letters (current_id, id);
     `,
   },
 ];

@@ -1,0 +1,90 @@
+import type { FastifyInstance } from "fastify";
+import pino, { type Logger } from "pino";
+import type { Config } from "./config.js";
+import { CurrentService } from "./currents/current-service.js";
+import { DeliveryEngine } from "./delivery/delivery-engine.js";
+import type { RetryPolicy } from "./delivery/retry-policy.js";
+import { type BootstrapResult, CredentialService } from "./security/credential-service.js";
+import { SecretBox, loadMasterKey } from "./security/secret-box.js";
+import { buildServer } from "./server/build-server.js";
+import type { Services } from "./server/services.js";
+import type { Store } from "./store/port.js";
+import { sweepRetention } from "./store/retention.js";
+import { openSqliteStore } from "./store/sqlite/index.js";
+
+export interface CurrentsOptions {
+  readonly logger?: Logger;
+  readonly now?: () => number;
+  readonly random?: () => number;
+  readonly retryPolicy?: RetryPolicy;
+  /** How often the retention sweep runs. @defaultValue 60_000 */
+  readonly retentionSweepMs?: number;
+}
+
+export interface CurrentsApp {
+  readonly services: Services;
+  readonly server: FastifyInstance;
+  readonly bootstrap: BootstrapResult;
+  /** Listens on the configured host and port; resolves with the base URL. */
+  listen(): Promise<string>;
+  /** Stops gracefully: no new requests, in-flight batches settle or are released, the store closes. */
+  close(): Promise<void>;
+}
+
+/** Builds the whole service on the embedded store: store, credentials, Currents, delivery, HTTP. */
+export async function createCurrents(config: Config, options: CurrentsOptions = {}): Promise<CurrentsApp> {
+  const logger = options.logger ?? pino({ level: config.logLevel, base: { service: "currents" } });
+  const now = options.now ?? Date.now;
+  const store: Store = openSqliteStore({ dataDir: config.dataDir, dedupeWindowMs: config.dedupeWindowMs });
+  try {
+    const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
+    const credentials = new CredentialService(store, now);
+    const bootstrap = await credentials.bootstrap({ adminToken: config.adminToken, ingestKey: config.ingestKey });
+    const currents = new CurrentService(store, secretBox, config, logger, now);
+    const engine = new DeliveryEngine({
+      store,
+      config,
+      logger,
+      now,
+      random: options.random,
+      retryPolicy: options.retryPolicy,
+      resolveSettings: (c) => currents.resolveSettings(c),
+      onFailing: (id, reason) => {
+        currents.markFailing(id, reason).catch((err: unknown) => logger.error({ err, currentId: id }, "could not mark Current failing"));
+      },
+    });
+    currents.attachEngine(engine);
+    await engine.start();
+    const services: Services = { config, store, credentials, currents, engine, logger, now };
+    const server = buildServer(services);
+    const sweep = () =>
+      sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() })
+        .catch((err: unknown) => logger.error({ err }, "retention sweep failed"));
+    const sweepTimer = setInterval(sweep, options.retentionSweepMs ?? 60_000);
+    sweepTimer.unref();
+    let closed = false;
+    return {
+      services,
+      server,
+      bootstrap,
+      async listen() {
+        await server.listen({ port: config.port, host: config.host });
+        const addr = server.server.address();
+        const port = typeof addr === "object" && addr ? addr.port : config.port;
+        const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+        return `http://${host}:${port}`;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        clearInterval(sweepTimer);
+        await server.close();
+        await engine.stop();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

@@ -1,0 +1,68 @@
+import { parseArgs } from "node:util";
+import { createCurrents } from "../app.js";
+import { type ConfigFlags, loadConfig } from "../config.js";
+
+export const startUsage = `currents start [--port 4100] [--host 127.0.0.1] [--data-dir ./.currents] [--allow-private-endpoints]
+
+Runs ingest, delivery and the admin API in one process on the embedded store.
+Environment: CURRENTS_ADMIN_TOKEN, CURRENTS_INGEST_KEY, CURRENTS_MASTER_KEY,
+CURRENTS_ALLOW_PRIVATE_ENDPOINTS, CURRENTS_RETENTION_DAYS, CURRENTS_LOG_LEVEL (see README).`;
+
+/** `currents start`: thin over createCurrents. Resolves when the service has stopped. */
+export async function start(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      "data-dir": { type: "string" },
+      "allow-private-endpoints": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(startUsage);
+    return 0;
+  }
+  const flags: ConfigFlags = {
+    port: values.port,
+    host: values.host,
+    dataDir: values["data-dir"],
+    allowPrivateEndpoints: values["allow-private-endpoints"],
+  };
+  const config = loadConfig(flags);
+  const app = await createCurrents(config);
+  let url: string;
+  try {
+    url = await app.listen();
+  } catch (error) {
+    await app.close();
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === "EADDRINUSE") throw new Error(`port ${config.port} on ${config.host} is already in use (choose another with --port)`);
+    if (e.code === "EACCES") throw new Error(`not allowed to listen on ${config.host}:${config.port}`);
+    throw error;
+  }
+  const out = process.stderr;
+  out.write(`currents listening on ${url} (data dir ${config.dataDir})\n`);
+  if (app.bootstrap.generatedAdminToken) {
+    out.write(`\n  admin token (shown once, stored hashed): ${app.bootstrap.generatedAdminToken}\n`);
+  }
+  if (app.bootstrap.generatedIngestKey) {
+    out.write(`  ingest key for workspace "default" (shown once, stored hashed): ${app.bootstrap.generatedIngestKey}\n\n`);
+  }
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      out.write(`${signal} received: stopping (in-flight batches settle or are released)\n`);
+      app.close().then(() => resolve(0), (err: unknown) => {
+        out.write(`error while stopping: ${(err as Error).message}\n`);
+        resolve(1);
+      });
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+  });
+}

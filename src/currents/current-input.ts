@@ -1,0 +1,112 @@
+import { isKnownEventType } from "../catalog/catalog.js";
+import { invalid } from "../errors.js";
+import type { PartnerDefinition } from "../partners/define-partner.js";
+import { checkEndpointUrl } from "../security/ssrf-guard.js";
+import type { BatchingOptions, Transformation } from "./model.js";
+
+/** The body of `POST /api/v1/currents` and `PATCH /api/v1/currents/{id}` (after schema checks). */
+export interface CurrentInput {
+  name?: string;
+  partner?: string;
+  contactEmail?: string | null;
+  workspace?: string;
+  settings?: Record<string, unknown>;
+  events?: string[];
+  transformations?: Transformation[];
+  batching?: BatchingOptions;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function checkName(name: string): string {
+  const n = name.trim();
+  if (n.length === 0) throw invalid("name", "must not be empty");
+  if (n.length > 200) throw invalid("name", "must be at most 200 characters");
+  return n;
+}
+
+export function checkContactEmail(email: string | null | undefined): string | null {
+  if (email === undefined || email === null || email === "") return null;
+  if (!EMAIL.test(email) || email.length > 320) throw invalid("contactEmail", `"${email.slice(0, 100)}" is not an email address`);
+  return email;
+}
+
+export function checkEvents(events: readonly string[]): string[] {
+  const unknown = events.filter((t) => !isKnownEventType(t));
+  if (unknown.length > 0) throw invalid("events", `unknown event type(s): ${unknown.slice(0, 5).join(", ")}`);
+  return [...new Set(events)].sort();
+}
+
+export function checkTransformations(list: readonly Transformation[]): Transformation[] {
+  list.forEach((t, i) => {
+    if (typeof t.field !== "string" || t.field.trim() === "") throw invalid(`transformations[${i}].field`, "must be a field name");
+    if (["id", "event_type", "time"].includes(t.field)) throw invalid(`transformations[${i}].field`, `${t.field} cannot be transformed`);
+    if (t.action !== "remove" && t.action !== "hash") throw invalid(`transformations[${i}].action`, 'must be "remove" or "hash"');
+  });
+  return list.map((t) => ({ field: t.field, action: t.action }));
+}
+
+export function checkBatching(b: BatchingOptions, partner: PartnerDefinition): BatchingOptions {
+  const range = (key: keyof BatchingOptions, min: number, max: number) => {
+    const v = b[key];
+    if (v === undefined) return;
+    if (!Number.isInteger(v) || v < min || v > max) throw invalid(`batching.${key}`, `must be an integer between ${min} and ${max}`);
+  };
+  range("maxBatchEvents", 1, partner.limits.maxBatchEvents);
+  range("maxBatchBytes", 1_000, partner.limits.maxBatchBytes);
+  range("lingerMs", 0, 600_000);
+  range("maxInFlight", 1, 64);
+  range("requestTimeoutMs", 100, 120_000);
+  return { ...b };
+}
+
+/**
+ * Checks partner settings against the partner's definition and splits them into plain
+ * and secret ones. `previousSecrets` are kept when a secret is omitted or sent back masked.
+ */
+export function checkSettings(
+  partner: PartnerDefinition,
+  input: Record<string, unknown>,
+  allowPrivateEndpoints: boolean,
+  previous?: { plain: Readonly<Record<string, unknown>>; secrets: Record<string, string>; hints: Readonly<Record<string, string>> },
+): { plain: Record<string, unknown>; secrets: Record<string, string> } {
+  const known = new Set(partner.settings.map((s) => s.key));
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) throw invalid(`settings.${key}`, `is not a setting of ${partner.title}`);
+  }
+  const plain: Record<string, unknown> = {};
+  const secrets: Record<string, string> = {};
+  for (const s of partner.settings) {
+    const has = Object.hasOwn(input, s.key);
+    let value = has ? input[s.key] : undefined;
+    if (s.secret) {
+      if (value === undefined || (typeof value === "string" && previous && value === previous.hints[s.key])) {
+        const old = previous?.secrets[s.key];
+        if (old !== undefined && !(has && value === undefined)) secrets[s.key] = old;
+        continue;
+      }
+      if (value === null || value === "") continue; // cleared
+      if (typeof value !== "string") throw invalid(`settings.${s.key}`, "must be a string");
+      if (value.length > 4096) throw invalid(`settings.${s.key}`, "must be at most 4096 characters");
+      if (/[\r\n]/.test(value)) throw invalid(`settings.${s.key}`, "must not contain line breaks");
+      secrets[s.key] = value;
+      continue;
+    }
+    if (!has && previous) value = previous.plain[s.key];
+    if (value === undefined || value === null || value === "") {
+      if (s.required) throw invalid(`settings.${s.key}`, "is required");
+      continue;
+    }
+    if (s.type === "boolean") {
+      if (typeof value !== "boolean") throw invalid(`settings.${s.key}`, "must be true or false");
+    } else if (typeof value !== "string") {
+      throw invalid(`settings.${s.key}`, "must be a string");
+    }
+    if (s.type === "url") {
+      const refusal = checkEndpointUrl(value as string, allowPrivateEndpoints);
+      if (refusal) throw invalid(`settings.${s.key}`, refusal);
+    }
+    plain[s.key] = value;
+  }
+  return { plain, secrets };
+}

@@ -1,0 +1,274 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { DeliveryEngine } from "../delivery/delivery-engine.js";
+import { ClientError, conflict, invalid, notFound } from "../errors.js";
+import type { PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
+import { partnerById } from "../partners/registry.js";
+import { maskSecret } from "../security/credentials.js";
+import type { SecretBox } from "../security/secret-box.js";
+import type { Store } from "../store/port.js";
+import {
+  type CurrentInput, checkBatching, checkContactEmail, checkEvents, checkName, checkSettings, checkTransformations,
+} from "./current-input.js";
+import type { CurrentRecord, CurrentStatus } from "./model.js";
+
+export interface CurrentStats {
+  delivered: number;
+  pending: number;
+  failedAttempts: number;
+  deadLettered: number;
+  expired: number;
+  oldestPendingAgeMs: number | null;
+  lastDeliveredAt: string | null;
+  lastError: string | null;
+}
+
+/** What the API shows of a Current: secrets masked, never in clear. */
+export interface CurrentView {
+  id: string;
+  name: string;
+  partner: string;
+  workspace: string;
+  contactEmail: string | null;
+  settings: Record<string, unknown>;
+  events: readonly string[];
+  transformations: CurrentRecord["transformations"];
+  batching: CurrentRecord["batching"];
+  status: CurrentStatus;
+  statusReason: string | null;
+  statusSince: string;
+  createdAt: string;
+  updatedAt: string;
+  launchedAt: string | null;
+  stats: CurrentStats;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The Current lifecycle (see model.ts) over the store, with the delivery engine kept in step. */
+export class CurrentService {
+  #engine: DeliveryEngine | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly secrets: SecretBox,
+    private readonly config: Config,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  attachEngine(engine: DeliveryEngine): void {
+    this.#engine = engine;
+  }
+
+  resolveSettings(current: CurrentRecord): ResolvedSettings {
+    return { ...current.settings, ...this.#openSecrets(current) };
+  }
+
+  #openSecrets(current: CurrentRecord): Record<string, string> {
+    if (!current.secretsEnc) return {};
+    return JSON.parse(this.secrets.open(current.secretsEnc, current.id)) as Record<string, string>;
+  }
+
+  #sealSecrets(id: string, secrets: Record<string, string>) {
+    const keys = Object.keys(secrets);
+    return {
+      secretsEnc: keys.length === 0 ? null : this.secrets.seal(JSON.stringify(secrets), id),
+      secretHints: Object.fromEntries(keys.map((k) => [k, maskSecret(secrets[k] as string)])),
+    };
+  }
+
+  #partner(id: string | undefined): PartnerDefinition {
+    const p = id === undefined ? undefined : partnerById(id);
+    if (!p) throw invalid("partner", `must be one of heap, custom_http; got "${String(id).slice(0, 50)}"`);
+    return p;
+  }
+
+  async create(input: CurrentInput): Promise<CurrentView> {
+    if (input.name === undefined) throw invalid("name", "is required");
+    if (input.settings === undefined) throw invalid("settings", "is required");
+    const partner = this.#partner(input.partner);
+    const workspace = (input.workspace ?? "default").trim();
+    if (!(await this.store.config.listWorkspaces()).includes(workspace)) throw invalid("workspace", `unknown workspace "${workspace}"`);
+    const id = randomUUID();
+    const { plain, secrets } = checkSettings(partner, input.settings, this.config.allowPrivateEndpoints);
+    const now = this.now();
+    const record: CurrentRecord = {
+      id,
+      workspace,
+      name: checkName(input.name),
+      partner: partner.id,
+      contactEmail: checkContactEmail(input.contactEmail),
+      settings: plain,
+      ...this.#sealSecrets(id, secrets),
+      events: checkEvents(input.events ?? []),
+      transformations: checkTransformations(input.transformations ?? []),
+      batching: checkBatching(input.batching ?? {}, partner),
+      status: "draft",
+      statusReason: null,
+      statusSince: now,
+      createdAt: now,
+      updatedAt: now,
+      launchedAt: null,
+    };
+    await this.store.config.insertCurrent(record, {
+      ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null,
+    });
+    this.logger.info({ currentId: id, partner: partner.id, workspace }, "current created");
+    return this.view(record);
+  }
+
+  async #get(id: string): Promise<CurrentRecord> {
+    const c = await this.store.config.getCurrent(id);
+    if (!c) throw notFound(`Current ${id.slice(0, 64)}`);
+    return c;
+  }
+
+  async get(id: string): Promise<CurrentView> {
+    return this.view(await this.#get(id));
+  }
+
+  async record(id: string): Promise<CurrentRecord> {
+    return this.#get(id);
+  }
+
+  async list(workspace?: string): Promise<CurrentView[]> {
+    const all = await this.store.config.listCurrents(workspace);
+    return Promise.all(all.map((c) => this.view(c)));
+  }
+
+  /** Update Current: changes settings without losing events (the position is kept). */
+  async update(id: string, input: CurrentInput): Promise<CurrentView> {
+    const old = await this.#get(id);
+    if (input.partner !== undefined && input.partner !== old.partner) throw invalid("partner", "cannot be changed; create a new Current");
+    if (input.workspace !== undefined && input.workspace !== old.workspace) throw invalid("workspace", "cannot be changed");
+    const partner = this.#partner(old.partner);
+    let sealed = { secretsEnc: old.secretsEnc, secretHints: old.secretHints };
+    let plain = old.settings;
+    if (input.settings !== undefined) {
+      const checked = checkSettings(partner, input.settings, this.config.allowPrivateEndpoints, {
+        plain: old.settings, secrets: this.#openSecrets(old), hints: old.secretHints,
+      });
+      plain = checked.plain;
+      sealed = this.#sealSecrets(id, checked.secrets);
+    }
+    const now = this.now();
+    // A user update of a failing Current is its way back to active (SPEC section 5).
+    const recovers = old.status === "failing" && input.settings !== undefined;
+    const record: CurrentRecord = {
+      ...old,
+      name: input.name !== undefined ? checkName(input.name) : old.name,
+      contactEmail: input.contactEmail !== undefined ? checkContactEmail(input.contactEmail) : old.contactEmail,
+      settings: plain,
+      ...sealed,
+      events: input.events !== undefined ? checkEvents(input.events) : old.events,
+      transformations: input.transformations !== undefined ? checkTransformations(input.transformations) : old.transformations,
+      batching: input.batching !== undefined ? checkBatching(input.batching, partner) : old.batching,
+      status: recovers ? "active" : old.status,
+      statusReason: recovers ? null : old.statusReason,
+      statusSince: recovers ? now : old.statusSince,
+      updatedAt: now,
+    };
+    if ((record.status === "active") && record.events.length === 0) throw invalid("events", "an active Current must select at least one event type");
+    await this.store.config.updateCurrent(record);
+    await this.#engine?.refresh(id);
+    this.logger.info({ currentId: id }, "current updated");
+    return this.view(record);
+  }
+
+  async #transition(id: string, allowed: readonly CurrentStatus[], to: CurrentStatus, reason: string | null, extra: Partial<CurrentRecord> = {}) {
+    const old = await this.#get(id);
+    if (!allowed.includes(old.status)) {
+      throw conflict(`cannot go from ${old.status} to ${to}; allowed from: ${allowed.join(", ")}`);
+    }
+    const now = this.now();
+    const record: CurrentRecord = { ...old, ...extra, status: to, statusReason: reason, statusSince: now, updatedAt: now };
+    await this.store.config.updateCurrent(record);
+    this.logger.info({ currentId: id, from: old.status, to, reason }, "current status changed");
+    return record;
+  }
+
+  /** Launch: draft -> active. The Current receives events accepted from now on. */
+  async launch(id: string): Promise<CurrentView> {
+    const c = await this.#get(id);
+    if (c.events.length === 0) throw invalid("events", "select at least one event type before launching");
+    await this.#engine?.flushProgress();
+    const head = await this.store.events.headSeq();
+    await this.store.config.updateProgress([{ currentId: id, ackedSeq: head }]);
+    const record = await this.#transition(id, ["draft"], "active", null, { launchedAt: this.now() });
+    await this.#engine?.refresh(id);
+    return this.view(record);
+  }
+
+  async pause(id: string): Promise<CurrentView> {
+    const record = await this.#transition(id, ["active", "failing"], "paused", "paused by the user");
+    await this.#engine?.refresh(id);
+    return this.view(record);
+  }
+
+  /** Resume (also re-enables a failing or disabled Current): the backlog is delivered. */
+  async resume(id: string): Promise<CurrentView> {
+    const record = await this.#transition(id, ["paused", "failing", "disabled"], "active", null);
+    await this.#engine?.refresh(id);
+    return this.view(record);
+  }
+
+  /** The partner refused the credentials or URL. */
+  async markFailing(id: string, reason: string): Promise<void> {
+    try {
+      const c = await this.#get(id);
+      if (c.status !== "active") return;
+      await this.#transition(id, ["active"], "failing", reason);
+      await this.#engine?.refresh(id);
+    } catch (error) {
+      if (!(error instanceof ClientError)) throw error;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#get(id);
+    await this.#engine?.remove(id);
+    await this.store.config.deleteCurrent(id);
+    this.logger.info({ currentId: id }, "current deleted");
+  }
+
+  async stats(c: CurrentRecord): Promise<CurrentStats> {
+    await this.#engine?.flushProgress();
+    const p = await this.store.config.getProgress(c.id);
+    const pending = c.status === "draft" || !p
+      ? { count: 0, oldestReceivedAt: null }
+      : await this.store.events.count({ workspace: c.workspace, types: c.events }, p.ackedSeq);
+    return {
+      delivered: p?.delivered ?? 0,
+      pending: pending.count,
+      failedAttempts: p?.failedAttempts ?? 0,
+      deadLettered: p?.deadLettered ?? 0,
+      expired: p?.expired ?? 0,
+      oldestPendingAgeMs: pending.oldestReceivedAt === null ? null : Math.max(0, this.now() - pending.oldestReceivedAt),
+      lastDeliveredAt: iso(p?.lastDeliveredAt ?? null),
+      lastError: p?.lastError ?? null,
+    };
+  }
+
+  async view(c: CurrentRecord): Promise<CurrentView> {
+    return {
+      id: c.id,
+      name: c.name,
+      partner: c.partner,
+      workspace: c.workspace,
+      contactEmail: c.contactEmail,
+      settings: { ...c.settings, ...c.secretHints },
+      events: c.events,
+      transformations: c.transformations,
+      batching: c.batching,
+      status: c.status,
+      statusReason: c.statusReason,
+      statusSince: iso(c.statusSince) as string,
+      createdAt: iso(c.createdAt) as string,
+      updatedAt: iso(c.updatedAt) as string,
+      launchedAt: iso(c.launchedAt),
+      stats: await this.stats(c),
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { ClientError } from "../errors.js";
+import { bearerToken } from "../security/credentials.js";
+import { adminMiscRoutes } from "./routes/admin-misc.js";
+import { currentRoutes } from "./routes/currents.js";
+import { ingestRoutes } from "./routes/ingest.js";
+import type { Services } from "./services.js";
+
+/**
+ * The HTTP server: ingest (`/v1/events`), the admin API (`/api/v1/...`, admin token) and
+ * health. Every client mistake is a 4xx naming what is wrong; a 5xx means a fault of ours.
+ */
+export function buildServer(s: Services): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: s.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
+    connectionTimeout: 60_000,
+    requestTimeout: 60_000,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    genReqId: () => crypto.randomUUID(),
+  });
+
+  app.setErrorHandler((error: FastifyError | ClientError, request, reply) => {
+    if (error instanceof ClientError) {
+      const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
+      if (retryAfter !== undefined) void reply.header("retry-after", String(retryAfter));
+      return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } });
+    }
+    const fe = error as FastifyError;
+    if (fe.validation) {
+      const v = fe.validation[0];
+      const where = `${fe.validationContext ?? "body"}${v?.instancePath ? v.instancePath.replaceAll("/", ".") : ""}`;
+      const field = v?.keyword === "required" ? `${where}.${String(v.params.missingProperty)}` : v?.keyword === "additionalProperties" ? `${where}.${String(v.params.additionalProperty)}` : where;
+      const message = v?.keyword === "additionalProperties" ? "is not a known field" : v?.keyword === "required" ? "is required" : (v?.message ?? "is invalid");
+      return reply.code(400).send({ error: { code: "invalid_input", message: `${field}: ${message}`, field } });
+    }
+    if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
+      const message = fe.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? "the request body is too large" : fe.message;
+      return reply.code(fe.statusCode).send({ error: { code: fe.code ?? "bad_request", message } });
+    }
+    request.log.error({ err: error }, "request failed");
+    const unavailable = /SQLITE_(BUSY|FULL|IOERR|CANTOPEN)|ECONNREFUSED/.test(String((error as { code?: string }).code ?? error.message));
+    if (unavailable) return reply.code(503).header("retry-after", "5").send({ error: { code: "unavailable", message: "the store is unavailable; nothing was accepted from this request; retry" } });
+    return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } });
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    const ok = await s.store.ping();
+    return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "store unreachable", store: s.store.kind });
+  });
+
+  ingestRoutes(app, s);
+
+  void app.register(async (admin) => {
+    admin.addHook("onRequest", async (request) => {
+      if (!s.credentials.isAdmin(bearerToken(request.headers.authorization))) {
+        throw new ClientError(401, "unauthorized", "a valid admin token is required (Authorization: Bearer <admin token>)");
+      }
+    });
+    currentRoutes(admin, s);
+    adminMiscRoutes(admin, s);
+  });
+
+  return app;
+}

@@ -1,0 +1,26 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { eventTypesByGroup } from "../../catalog/catalog.js";
+import { describePartners } from "../../partners/registry.js";
+import type { Services } from "../services.js";
+
+/** Catalog, partners and ingest keys. */
+export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
+  app.get("/api/v1/event-types", async () => eventTypesByGroup());
+  app.get("/api/v1/partners", async () => ({ partners: describePartners() }));
+  app.get("/api/v1/workspaces", async () => ({ workspaces: await s.store.config.listWorkspaces() }));
+
+  app.post("/api/v1/ingest-keys", {
+    schema: { body: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }, { additionalProperties: false }) },
+  }, async (req, reply) => {
+    const { workspace } = (req.body ?? {}) as { workspace?: string };
+    return reply.code(201).send(await s.credentials.createIngestKey(workspace ?? "default"));
+  });
+  app.get("/api/v1/ingest-keys", { schema: { querystring: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }) } }, async (req) => ({
+    ingestKeys: await s.credentials.listIngestKeys((req.query as { workspace?: string }).workspace),
+  }));
+  app.delete("/api/v1/ingest-keys/:id", { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
+    await s.credentials.revokeIngestKey((req.params as { id: string }).id);
+    return reply.code(204).send();
+  });
+}

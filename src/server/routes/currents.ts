@@ -1,0 +1,78 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import type { CurrentInput } from "../../currents/current-input.js";
+import type { Services } from "../services.js";
+
+const Transformation = Type.Object({ field: Type.String(), action: Type.Union([Type.Literal("remove"), Type.Literal("hash")]) }, { additionalProperties: false });
+const Batching = Type.Object({
+  maxBatchEvents: Type.Optional(Type.Integer()),
+  maxBatchBytes: Type.Optional(Type.Integer()),
+  lingerMs: Type.Optional(Type.Integer()),
+  maxInFlight: Type.Optional(Type.Integer()),
+  requestTimeoutMs: Type.Optional(Type.Integer()),
+}, { additionalProperties: false });
+const Settings = Type.Record(Type.String(), Type.Union([Type.String(), Type.Boolean(), Type.Null()]));
+
+const CreateBody = Type.Object({
+  name: Type.String({ maxLength: 200 }),
+  partner: Type.String({ maxLength: 50 }),
+  contactEmail: Type.Optional(Type.Union([Type.String({ maxLength: 320 }), Type.Null()])),
+  workspace: Type.Optional(Type.String({ maxLength: 63 })),
+  settings: Settings,
+  events: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 }),
+  transformations: Type.Optional(Type.Array(Transformation, { maxItems: 200 })),
+  batching: Type.Optional(Batching),
+}, { additionalProperties: false });
+
+const PatchBody = Type.Partial(CreateBody, { additionalProperties: false });
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+/** Currents (SPEC section 6): create, list, get, update, launch, pause, resume, delete, attempts. */
+export function currentRoutes(app: FastifyInstance, s: Services): void {
+  app.get("/api/v1/currents", { schema: { querystring: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }) } }, async (req) => {
+    const { workspace } = req.query as { workspace?: string };
+    return { currents: await s.currents.list(workspace) };
+  });
+
+  app.post("/api/v1/currents", { schema: { body: CreateBody } }, async (req, reply) => {
+    const current = await s.currents.create(req.body as CurrentInput);
+    return reply.code(201).send(current);
+  });
+
+  app.get("/api/v1/currents/:id", { schema: { params: IdParams } }, async (req) => s.currents.get((req.params as { id: string }).id));
+
+  app.patch("/api/v1/currents/:id", { schema: { params: IdParams, body: PatchBody } }, async (req) =>
+    s.currents.update((req.params as { id: string }).id, req.body as CurrentInput));
+
+  app.delete("/api/v1/currents/:id", { schema: { params: IdParams } }, async (req, reply) => {
+    await s.currents.delete((req.params as { id: string }).id);
+    return reply.code(204).send();
+  });
+
+  for (const action of ["launch", "pause", "resume"] as const) {
+    app.post(`/api/v1/currents/:id/${action}`, { schema: { params: IdParams } }, async (req) =>
+      s.currents[action]((req.params as { id: string }).id));
+  }
+
+  app.get("/api/v1/currents/:id/attempts", { schema: { params: IdParams } }, async (req) => {
+    const { id } = req.params as { id: string };
+    await s.currents.record(id);
+    const attempts = [...s.engine.attempts(id)].reverse().map((a) => ({ ...a, at: new Date(a.at).toISOString() }));
+    return { attempts };
+  });
+
+  app.get("/api/v1/currents/:id/dead-letters", {
+    schema: { params: IdParams, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), after: Type.Optional(Type.Integer({ minimum: 0 })) }) },
+  }, async (req) => {
+    const { id } = req.params as { id: string };
+    const { limit, after } = req.query as { limit?: number; after?: number };
+    await s.currents.record(id);
+    const letters = await s.store.deadLetters.list(id, limit ?? 100, after ?? 0);
+    return {
+      total: await s.store.deadLetters.count(id),
+      deadLetters: letters.map((l) => ({
+        id: l.id, event: JSON.parse(l.body) as unknown, reason: l.reason, status: l.status, excerpt: l.excerpt, at: new Date(l.createdAt).toISOString(),
+      })),
+    };
+  });
+}

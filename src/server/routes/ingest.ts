@@ -1,0 +1,36 @@
+import type { FastifyInstance } from "fastify";
+import { ClientError } from "../../errors.js";
+import { MAX_REQUEST_BYTES, ingestEvents } from "../../ingest/ingest-events.js";
+import { bearerToken } from "../../security/credentials.js";
+import type { Services } from "../services.js";
+import { gunzipBody } from "../gunzip-body.js";
+
+/** `POST /v1/events` (SPEC section 4). */
+export function ingestRoutes(app: FastifyInstance, s: Services): void {
+  app.post("/v1/events", {
+    bodyLimit: MAX_REQUEST_BYTES,
+    preParsing: async (request, _reply, payload) => {
+      const encoding = String(request.headers["content-encoding"] ?? "identity").toLowerCase();
+      if (encoding === "gzip") {
+        delete request.headers["content-length"];
+        return gunzipBody(payload, MAX_REQUEST_BYTES);
+      }
+      if (encoding !== "identity") throw new ClientError(415, "unsupported_encoding", `Content-Encoding ${encoding} is not supported; use gzip or none`);
+      return payload;
+    },
+    onRequest: async (request) => {
+      const workspace = s.credentials.workspaceOfIngestKey(bearerToken(request.headers.authorization));
+      if (!workspace) throw new ClientError(401, "unauthorized", "a valid ingest key is required (Authorization: Bearer <ingest key>)");
+      (request as { workspace?: string }).workspace = workspace;
+      const backlog = await s.store.events.size();
+      if (backlog >= s.config.maxBacklogEvents) {
+        throw Object.assign(new ClientError(429, "backlog_full", `the backlog holds ${backlog} events, over its limit of ${s.config.maxBacklogEvents}; retry later`), { retryAfterSeconds: 5 });
+      }
+    },
+  }, async (request) => {
+    const workspace = (request as { workspace?: string }).workspace as string;
+    const result = await ingestEvents(s.store, workspace, request.body, s.now());
+    if (result.accepted > 0) s.engine.notifyAppended(workspace);
+    return result;
+  });
+}

@@ -1,0 +1,17 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { CurrentService } from "../currents/current-service.js";
+import type { DeliveryEngine } from "../delivery/delivery-engine.js";
+import type { CredentialService } from "../security/credential-service.js";
+import type { Store } from "../store/port.js";
+
+/** What the HTTP routes are given: the library's services, nothing driver-specific. */
+export interface Services {
+  readonly config: Config;
+  readonly store: Store;
+  readonly credentials: CredentialService;
+  readonly currents: CurrentService;
+  readonly engine: DeliveryEngine;
+  readonly logger: Logger;
+  readonly now: () => number;
+}

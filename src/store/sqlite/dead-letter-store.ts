@@ -1,0 +1,46 @@
+import type Database from "better-sqlite3";
+import type { DeadLetter, DeadLetterStore } from "../port.js";
+
+interface Row { id: number; current_id: string; seq: number; body: string; status: number | null; reason: string; excerpt: string; created_at: number }
+const toLetter = (r: Row): DeadLetter => ({
+  id: r.id, currentId: r.current_id, seq: r.seq, body: r.body, status: r.status, reason: r.reason, excerpt: r.excerpt, createdAt: r.created_at,
+});
+
+export class SqliteDeadLetterStore implements DeadLetterStore {
+  constructor(private readonly db: Database.Database) {}
+
+  async add(letters: readonly Omit<DeadLetter, "id">[]): Promise<void> {
+    const insert = this.db.prepare(
+      "INSERT INTO dead_letters (current_id, seq, body, status, reason, excerpt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const l of letters) insert.run(l.currentId, l.seq, l.body, l.status, l.reason, l.excerpt, l.createdAt);
+    })();
+  }
+
+  async list(currentId: string, limit: number, afterId = 0): Promise<DeadLetter[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM dead_letters WHERE current_id = ? AND id > ? ORDER BY id LIMIT ?")
+      .all(currentId, afterId, limit) as Row[];
+    return rows.map(toLetter);
+  }
+
+  async count(currentId: string): Promise<number> {
+    return (this.db.prepare("SELECT count(*) AS n FROM dead_letters WHERE current_id = ?").get(currentId) as { n: number }).n;
+  }
+
+  async take(currentId: string, ids?: readonly number[], limit = 10_000): Promise<DeadLetter[]> {
+    return this.db.transaction(() => {
+      let rows: Row[];
+      if (ids === undefined) {
+        rows = this.db.prepare("SELECT * FROM dead_letters WHERE current_id = ? ORDER BY id LIMIT ?").all(currentId, limit) as Row[];
+      } else {
+        const get = this.db.prepare("SELECT * FROM dead_letters WHERE current_id = ? AND id = ?");
+        rows = ids.map((id) => get.get(currentId, id) as Row | undefined).filter((r): r is Row => r !== undefined);
+      }
+      const del = this.db.prepare("DELETE FROM dead_letters WHERE id = ?");
+      for (const r of rows) del.run(r.id);
+      return rows.map(toLetter);
+    })();
+  }
+}
