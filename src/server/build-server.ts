@@ -1,4 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import secureJson from "secure-json-parse";
 import { ClientError } from "../errors.js";
 import { bearerToken } from "../security/credentials.js";
 import { adminMiscRoutes } from "./routes/admin-misc.js";
@@ -20,6 +21,18 @@ export function buildServer(s: Services): FastifyInstance {
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
+  });
+
+  // Strict JSON: malformed bodies and prototype-pollution keys are 400s that say what is wrong.
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    if (body === "") return done(new ClientError(400, "empty_body", "the body is empty; expected JSON"), undefined);
+    try {
+      done(null, secureJson.parse(body as string, undefined, { protoAction: "error", constructorAction: "error" }));
+    } catch (error) {
+      const message = (error as Error).message;
+      const why = /prototype/i.test(message) ? "it contains a forbidden __proto__ or constructor.prototype key" : message;
+      done(new ClientError(400, "malformed_json", `the body is not valid JSON: ${why}`), undefined);
+    }
   });
 
   app.setErrorHandler((error: FastifyError | ClientError, request, reply) => {

@@ -10,6 +10,10 @@ export function ingestRoutes(app: FastifyInstance, s: Services): void {
   app.post("/v1/events", {
     bodyLimit: MAX_REQUEST_BYTES,
     preParsing: async (request, _reply, payload) => {
+      const type = String(request.headers["content-type"] ?? "");
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        throw new ClientError(415, "unsupported_media_type", `Content-Type must be application/json, got "${type.slice(0, 100)}"`);
+      }
       const encoding = String(request.headers["content-encoding"] ?? "identity").toLowerCase();
       if (encoding === "gzip") {
         delete request.headers["content-length"];

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { allEventTypes, eventTypesByGroup } from "../../src/catalog/catalog.js";
+import { sampleEvent } from "../../src/catalog/sample-event.js";
+import { validateEvent } from "../../src/catalog/validate-event.js";
+
+describe("event validation", () => {
+  it("accepts a sample of every catalog type, with and without optional fields", () => {
+    for (const def of allEventTypes()) {
+      expect(validateEvent(sampleEvent(def.type)), def.type).toMatchObject({ ok: true });
+      expect(validateEvent(sampleEvent(def.type, { optional: false })), def.type).toMatchObject({ ok: true });
+    }
+  });
+
+  it("serves the three groups with every type once", () => {
+    const groups = eventTypesByGroup().groups;
+    expect(groups.map((g) => g.id)).toEqual(["message_engagement", "customer_behavior", "user"]);
+    expect(groups.reduce((n, g) => n + g.eventTypes.length, 0)).toBe(allEventTypes().length);
+  });
+
+  it("keeps unknown extra fields", () => {
+    const e = { ...sampleEvent("users.messages.email.Open"), extra_top: 1, properties: { ...(sampleEvent("users.messages.email.Open").properties as object), new_field: "x" } };
+    expect(validateEvent(e)).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    [{ id: "a", time: 1 }, "missing required field event_type"],
+    [{ event_type: "users.nope", id: "a", time: 1 }, 'unknown event_type "users.nope"'],
+    [{ ...sampleEvent("users.messages.email.Send"), id: undefined }, "missing required field id"],
+    [{ ...sampleEvent("users.messages.email.Send"), time: "yesterday" }, "time"],
+    [{ ...sampleEvent("users.messages.email.Send"), time: 1.5 }, "time"],
+    [{ ...sampleEvent("users.messages.email.Send"), user: "u1" }, "user"],
+    [{ ...sampleEvent("users.messages.email.Send"), user: {} }, "missing required field user.user_id"],
+    [{ ...sampleEvent("users.messages.email.Send"), properties: { ...(sampleEvent("users.messages.email.Send").properties as object), email_address: 42 } }, "properties.email_address"],
+    [[1, 2], "event must be a JSON object"],
+    [null, "event must be a JSON object"],
+  ])("rejects %j naming the problem", (event, message) => {
+    const v = validateEvent(event);
+    expect(v.ok).toBe(false);
+    if (!v.ok) expect(v.error).toContain(message);
+  });
+
+  it("wants the nested custom properties object of a custom event", () => {
+    const e = sampleEvent("users.behaviors.CustomEvent");
+    expect((e.properties as Record<string, unknown>).custom_properties).toBeTypeOf("object");
+    const bad = { ...e, properties: { ...(e.properties as object), custom_properties: "x" } };
+    expect(validateEvent(bad).ok).toBe(false);
+  });
+});
