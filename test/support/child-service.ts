@@ -1,0 +1,47 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ADMIN, INGEST } from "./harness.js";
+
+const BIN = fileURLToPath(new URL("../../bin/currents.js", import.meta.url));
+
+/** Runs `currents start` as its own process (built CLI), so tests can kill -9 it. */
+export async function startChild(dataDir: string, extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
+  if (!existsSync(fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url)))) {
+    throw new Error("dist/ is missing: run `npm run build` (npm test does it first)");
+  }
+  const proc = spawn(process.execPath, [BIN, "start", "--port", "0", "--data-dir", dataDir], {
+    env: {
+      ...process.env,
+      CURRENTS_ADMIN_TOKEN: ADMIN,
+      CURRENTS_INGEST_KEY: INGEST,
+      CURRENTS_ALLOW_PRIVATE_ENDPOINTS: "1",
+      CURRENTS_LOG_LEVEL: "warn",
+      ...extraEnv,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  proc.stdout?.on("data", (c: Buffer) => (output += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`currents did not start:\n${output}`)), 15_000);
+    proc.stderr?.on("data", (c: Buffer) => {
+      output += c.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(output);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    proc.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`currents exited with ${code}:\n${output}`));
+    });
+  });
+  return { proc, url, output: () => output };
+}
+
+export function exited(proc: ChildProcess): Promise<number | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
+  return new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
+}
