@@ -2,6 +2,8 @@ import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import type { Config } from "./config.js";
 import { CurrentService } from "./currents/current-service.js";
+import { FailingMonitor, type FailingRules } from "./currents/failing-monitor.js";
+import { Notifier } from "./notices/notifier.js";
 import { DeliveryEngine } from "./delivery/delivery-engine.js";
 import type { RetryPolicy } from "./delivery/retry-policy.js";
 import { type BootstrapResult, CredentialService } from "./security/credential-service.js";
@@ -19,12 +21,17 @@ export interface CurrentsOptions {
   readonly retryPolicy?: RetryPolicy;
   /** How often the retention sweep runs. @defaultValue 60_000 */
   readonly retentionSweepMs?: number;
+  readonly failingRules?: FailingRules;
+  /** How often failing Currents are looked at (probes, disabling). @defaultValue 15_000 */
+  readonly failingCheckMs?: number;
 }
 
 export interface CurrentsApp {
   readonly services: Services;
   readonly server: FastifyInstance;
   readonly bootstrap: BootstrapResult;
+  readonly failingMonitor: FailingMonitor;
+  readonly notifier: Notifier;
   /** Listens on the configured host and port; resolves with the base URL. */
   listen(): Promise<string>;
   /** Stops gracefully: no new requests, in-flight batches settle or are released, the store closes. */
@@ -52,8 +59,26 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       onFailing: (id, reason) => {
         currents.markFailing(id, reason).catch((err: unknown) => logger.error({ err, currentId: id }, "could not mark Current failing"));
       },
+      onDeadLetters: (id, count) => {
+        currents.deadLettersAppeared(id, count).catch((err: unknown) => logger.error({ err, currentId: id }, "could not send a dead-letter notice"));
+      },
     });
-    currents.attachEngine(engine);
+    const notifier = new Notifier({ store, logger, now, smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, webhookUrl: config.notifyWebhookUrl });
+    currents.attachEngine(engine, notifier);
+    const failingMonitor = new FailingMonitor({
+      listFailing: async () => (await store.config.listCurrents()).filter((c) => c.status === "failing"),
+      probe: (c) => engine.connectionCheck(c),
+      recover: (id, reason) => currents.recover(id, reason),
+      disable: (id, reason) => currents.disable(id, reason),
+      logger,
+      now,
+      random: options.random ?? Math.random,
+      rules: options.failingRules,
+    });
+    const failingTimer = setInterval(() => {
+      failingMonitor.tick().catch((err: unknown) => logger.error({ err }, "failing-Current check failed"));
+    }, options.failingCheckMs ?? 15_000);
+    failingTimer.unref();
     await engine.start();
     const services: Services = { config, store, credentials, currents, engine, logger, now };
     const server = buildServer(services);
@@ -67,6 +92,8 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       services,
       server,
       bootstrap,
+      failingMonitor,
+      notifier,
       async listen() {
         await server.listen({ port: config.port, host: config.host });
         const addr = server.server.address();
@@ -78,8 +105,11 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         if (closed) return;
         closed = true;
         clearInterval(sweepTimer);
+        clearInterval(failingTimer);
         await server.close();
         await engine.stop();
+        await notifier.settle();
+        notifier.close();
         await store.close();
       },
     };

@@ -32,6 +32,11 @@ export interface Config {
   readonly maxBacklogEvents: number;
   readonly logLevel: string;
   readonly delivery: DeliveryDefaults;
+  /** Notices by email: `smtp://user:pass@host:port` (never logged). */
+  readonly smtpUrl?: string;
+  readonly smtpFrom?: string;
+  /** Notices are also POSTed as JSON to this URL. */
+  readonly notifyWebhookUrl?: string;
 }
 
 export const defaultDelivery: DeliveryDefaults = {
@@ -95,6 +100,17 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
   if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
     problems.push(`CURRENTS_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${logLevel}"`);
   }
+  const url = (name: string, protocols: string[]): string | undefined => {
+    const v = env[name];
+    if (v === undefined || v === "") return undefined;
+    try {
+      const u = new URL(v);
+      if (!protocols.includes(u.protocol)) problems.push(`${name} must be a ${protocols.join(" or ")} URL`);
+    } catch {
+      problems.push(`${name} must be a URL`);
+    }
+    return v;
+  };
   const config: Config = {
     port,
     host,
@@ -108,6 +124,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     maxBacklogEvents: int("CURRENTS_MAX_BACKLOG_EVENTS", env.CURRENTS_MAX_BACKLOG_EVENTS, 50_000_000, 1, Number.MAX_SAFE_INTEGER),
     logLevel,
     delivery: defaultDelivery,
+    smtpUrl: url("CURRENTS_SMTP_URL", ["smtp:", "smtps:"]),
+    smtpFrom: env.CURRENTS_SMTP_FROM || undefined,
+    notifyWebhookUrl: url("CURRENTS_NOTIFY_WEBHOOK_URL", ["http:", "https:"]),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

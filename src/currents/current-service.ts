@@ -11,6 +11,7 @@ import type { Store } from "../store/port.js";
 import {
   type CurrentInput, checkBatching, checkContactEmail, checkEvents, checkName, checkSettings, checkTransformations,
 } from "./current-input.js";
+import type { Notifier } from "../notices/notifier.js";
 import type { CurrentRecord, CurrentStatus } from "./model.js";
 
 export interface CurrentStats {
@@ -22,6 +23,8 @@ export interface CurrentStats {
   oldestPendingAgeMs: number | null;
   lastDeliveredAt: string | null;
   lastError: string | null;
+  /** The running (or last) replay or redrive, with its progress. */
+  job: { kind: string; state: string; total: number; sent: number; startedAt: string | null; finishedAt: string | null; detail: string | null } | null;
 }
 
 /** What the API shows of a Current: secrets masked, never in clear. */
@@ -49,6 +52,8 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /** The Current lifecycle (see model.ts) over the store, with the delivery engine kept in step. */
 export class CurrentService {
   #engine: DeliveryEngine | undefined;
+  #notifier: Notifier | undefined;
+  readonly #lastDeadLetterNotice = new Map<string, number>();
 
   constructor(
     private readonly store: Store,
@@ -58,8 +63,9 @@ export class CurrentService {
     private readonly now: () => number = Date.now,
   ) {}
 
-  attachEngine(engine: DeliveryEngine): void {
+  attachEngine(engine: DeliveryEngine, notifier?: Notifier): void {
     this.#engine = engine;
+    this.#notifier = notifier;
   }
 
   resolveSettings(current: CurrentRecord): ResolvedSettings {
@@ -172,6 +178,10 @@ export class CurrentService {
     };
     if ((record.status === "active") && record.events.length === 0) throw invalid("events", "an active Current must select at least one event type");
     await this.store.config.updateCurrent(record);
+    if (recovers) {
+      await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: "active", message: "updated by the user while failing" });
+      await this.#notifier?.notify(record, "recovered", `The Current "${record.name}" was updated and is sending again.`);
+    }
     await this.#engine?.refresh(id);
     this.logger.info({ currentId: id }, "current updated");
     return this.view(record);
@@ -185,6 +195,7 @@ export class CurrentService {
     const now = this.now();
     const record: CurrentRecord = { ...old, ...extra, status: to, statusReason: reason, statusSince: now, updatedAt: now };
     await this.store.config.updateCurrent(record);
+    await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: to, message: reason ?? `${old.status} -> ${to}` });
     this.logger.info({ currentId: id, from: old.status, to, reason }, "current status changed");
     return record;
   }
@@ -214,16 +225,48 @@ export class CurrentService {
     return this.view(record);
   }
 
-  /** The partner refused the credentials or URL. */
+  /** The partner refused the credentials or URL: stop sending, keep buffering, tell the contact. */
   async markFailing(id: string, reason: string): Promise<void> {
     try {
       const c = await this.#get(id);
       if (c.status !== "active") return;
-      await this.#transition(id, ["active"], "failing", reason);
+      const record = await this.#transition(id, ["active"], "failing", reason);
       await this.#engine?.refresh(id);
+      await this.#notifier?.notify(record, "failing",
+        `The partner refused the Current "${c.name}" (${reason}). Events are kept and sending resumes when a connection check succeeds or the Current is updated.`);
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
     }
+  }
+
+  /** A probe of a failing Current succeeded. */
+  async recover(id: string, reason: string): Promise<void> {
+    const record = await this.#transition(id, ["failing"], "active", null);
+    await this.store.config.addHistory({ currentId: id, at: this.now(), kind: "status", status: "active", message: reason });
+    await this.#engine?.refresh(id);
+    await this.#notifier?.notify(record, "recovered", `The Current "${record.name}" is sending again: ${reason}.`);
+  }
+
+  /** Failing for too long: disabled, events kept until retention ends. */
+  async disable(id: string, reason: string): Promise<void> {
+    const record = await this.#transition(id, ["failing"], "disabled", reason);
+    await this.#engine?.refresh(id);
+    await this.#notifier?.notify(record, "disabled",
+      `The Current "${record.name}" was disabled: ${reason}. Its events are kept until the retention window ends; resume it to deliver the backlog.`);
+  }
+
+  /** Events became dead letters: tell the contact, at most once an hour per Current. */
+  async deadLettersAppeared(id: string, count: number): Promise<void> {
+    const last = this.#lastDeadLetterNotice.get(id) ?? -Infinity;
+    if (this.now() - last < 3_600_000) return;
+    this.#lastDeadLetterNotice.set(id, this.now());
+    const c = await this.store.config.getCurrent(id);
+    if (c) await this.#notifier?.notify(c, "dead_letters", `The partner refused ${count} event(s) of "${c.name}"; they are kept as dead letters and can be redriven.`);
+  }
+
+  async history(id: string, limit = 100) {
+    await this.#get(id);
+    return (await this.store.config.listHistory(id, limit)).map((h) => ({ at: iso(h.at), kind: h.kind, status: h.status, message: h.message }));
   }
 
   async delete(id: string): Promise<void> {
@@ -243,12 +286,18 @@ export class CurrentService {
       delivered: p?.delivered ?? 0,
       pending: pending.count,
       failedAttempts: p?.failedAttempts ?? 0,
-      deadLettered: p?.deadLettered ?? 0,
+      deadLettered: await this.store.deadLetters.count(c.id),
       expired: p?.expired ?? 0,
       oldestPendingAgeMs: pending.oldestReceivedAt === null ? null : Math.max(0, this.now() - pending.oldestReceivedAt),
       lastDeliveredAt: iso(p?.lastDeliveredAt ?? null),
       lastError: p?.lastError ?? null,
+      job: this.#jobView(c.id),
     };
+  }
+
+  #jobView(id: string) {
+    const j = this.#engine?.job(id);
+    return j ? { ...j, startedAt: iso(j.startedAt), finishedAt: iso(j.finishedAt) } : null;
   }
 
   async view(c: CurrentRecord): Promise<CurrentView> {

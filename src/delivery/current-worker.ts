@@ -1,32 +1,13 @@
-import type { BatchingOptions, CurrentRecord, ProgressUpdate } from "../currents/model.js";
+import type { BatchingOptions, CurrentRecord } from "../currents/model.js";
 import type { PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
-import type { DeadLetter, EventLog, StoredEvent } from "../store/port.js";
-import { type AttemptResult, decide, describeResult } from "./attempt-outcome.js";
-import { type RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.js";
-import { applyTransformations } from "./transformations.js";
+import type { EventLog, StoredEvent } from "../store/port.js";
+import { type DeliveryDeps, deliverBatch } from "./batch-delivery.js";
 import { Wakeup, sleep } from "./wakeup.js";
 
-/** One recorded attempt, for `GET /api/v1/currents/{id}/attempts`. */
-export interface AttemptRecord {
-  readonly at: number;
-  readonly events: number;
-  readonly status: number | null;
-  readonly latencyMs: number;
-  readonly outcome: string;
-  readonly error: string | null;
-}
+export type { AttemptRecord } from "./batch-delivery.js";
 
-export interface WorkerDeps {
+export interface WorkerDeps extends DeliveryDeps {
   readonly events: EventLog;
-  readonly addDeadLetters: (letters: Omit<DeadLetter, "id">[]) => Promise<void>;
-  readonly send: (request: ReturnType<PartnerDefinition["buildRequest"]>, timeoutMs: number, signal: AbortSignal) => Promise<AttemptResult>;
-  readonly recordProgress: (update: ProgressUpdate) => void;
-  readonly recordAttempt: (currentId: string, attempt: AttemptRecord) => void;
-  /** The partner refused the credentials or URL: the Current must become failing. */
-  readonly onFailing: (currentId: string, reason: string) => void;
-  readonly now: () => number;
-  readonly random: () => number;
-  readonly retryPolicy?: RetryPolicy;
 }
 
 export interface WorkerSpec {
@@ -206,64 +187,18 @@ export class CurrentWorker {
     if (advanced) this.#deps.recordProgress({ currentId: this.currentId, ackedSeq: this.#ackedSeq });
   }
 
-  /**
-   * Sends `events` until each is delivered or dead-lettered (true), or the worker stops
-   * or the Current starts failing (false: the batch stays unacked and is read again later).
-   */
-  async #deliver(events: StoredEvent[]): Promise<boolean> {
-    const signal = this.#abort.signal;
+  #deliver(events: StoredEvent[]): Promise<boolean> {
     const { current, partner, settings, batching } = this.#spec;
-    const first = events[0] as StoredEvent;
-    const last = events[events.length - 1] as StoredEvent;
-    const idempotencyKey = `${current.id}:${first.seq}-${last.seq}:${events.length}`;
-    const bodies = events.map((e) => applyTransformations(e.body, current.transformations));
-    for (let retry = 1; !signal.aborted; retry++) {
-      if (this.#failing) return false;
-      const request = partner.buildRequest({ bodies, idempotencyKey }, settings, this.#deps.now());
-      const result = await this.#deps.send(request, batching.requestTimeoutMs, signal);
-      if (signal.aborted) return false;
-      const decision = decide(result);
-      const status = result.kind === "answered" ? result.status : null;
-      const error = decision === "delivered" ? null : describeResult(result);
-      this.#deps.recordAttempt(current.id, { at: this.#deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error });
-      switch (decision) {
-        case "delivered":
-          this.#deps.recordProgress({ currentId: current.id, deliveredDelta: events.length, lastDeliveredAt: this.#deps.now() });
-          return true;
-        case "failing":
-          this.#deps.recordProgress({ currentId: current.id, failedAttemptsDelta: 1, lastError: error, lastErrorAt: this.#deps.now() });
-          this.#failing = true;
-          this.#deps.onFailing(current.id, error ?? "refused");
-          this.#wakeup.wake();
-          return false;
-        case "split":
-        case "halve": {
-          this.#deps.recordProgress({ currentId: current.id, failedAttemptsDelta: 1, lastError: error, lastErrorAt: this.#deps.now() });
-          if (events.length === 1) {
-            await this.#deps.addDeadLetters([{
-              currentId: current.id, seq: first.seq, body: first.body, status,
-              reason: decision === "halve" ? "too large for the partner (413)" : `refused by the partner (${status})`,
-              excerpt: result.kind === "answered" ? result.excerpt.slice(0, 1024) : "",
-              createdAt: this.#deps.now(),
-            }]);
-            this.#deps.recordProgress({ currentId: current.id, deadLetteredDelta: 1 });
-            return true;
-          }
-          const mid = Math.ceil(events.length / 2);
-          const left = await this.#deliver(events.slice(0, mid));
-          if (!left) return false;
-          return this.#deliver(events.slice(mid));
-        }
-        case "retry": {
-          this.#deps.recordProgress({ currentId: current.id, failedAttemptsDelta: 1, lastError: error, lastErrorAt: this.#deps.now() });
-          const retryAfter = result.kind === "answered" ? result.retryAfter : undefined;
-          const delay = retryDelayMs(retry, retryAfter, this.#deps.now(), this.#deps.retryPolicy ?? defaultRetryPolicy, this.#deps.random);
-          this.#backoffUntil = Math.max(this.#backoffUntil, this.#deps.now() + delay);
-          await sleep(delay, signal);
-          break;
-        }
-      }
-    }
-    return false;
+    return deliverBatch({ current, partner, settings, requestTimeoutMs: batching.requestTimeoutMs }, this.#deps, {
+      signal: this.#abort.signal,
+      halted: () => this.#failing,
+      halt: () => {
+        this.#failing = true;
+        this.#wakeup.wake();
+      },
+      backoff: (until) => {
+        this.#backoffUntil = Math.max(this.#backoffUntil, until);
+      },
+    }, events);
   }
 }

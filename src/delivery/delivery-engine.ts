@@ -4,7 +4,13 @@ import type { CurrentRecord } from "../currents/model.js";
 import { partnerById } from "../partners/registry.js";
 import type { ResolvedSettings } from "../partners/define-partner.js";
 import type { Store } from "../store/port.js";
+import { randomUUID } from "node:crypto";
+import { sampleEvent } from "../catalog/sample-event.js";
+import type { AttemptResult } from "./attempt-outcome.js";
+import type { BatchTarget, DeliveryDeps } from "./batch-delivery.js";
 import { type AttemptRecord, CurrentWorker } from "./current-worker.js";
+import { type JobProgress, runRedrive, runReplay } from "./range-jobs.js";
+import { applyTransformations } from "./transformations.js";
 import { HttpSender } from "./http-sender.js";
 import { ProgressBuffer } from "./progress-buffer.js";
 import type { RetryPolicy } from "./retry-policy.js";
@@ -17,6 +23,8 @@ export interface DeliveryEngineOptions {
   readonly resolveSettings: (current: CurrentRecord) => ResolvedSettings;
   /** Called when a partner refuses a Current's credentials or URL. */
   readonly onFailing: (currentId: string, reason: string) => void;
+  /** Called when events of a Current became dead letters. */
+  readonly onDeadLetters?: (currentId: string, count: number) => void;
   readonly now?: () => number;
   readonly random?: () => number;
   readonly retryPolicy?: RetryPolicy;
@@ -39,6 +47,7 @@ export class DeliveryEngine {
   readonly #progress = new ProgressBuffer();
   readonly #sender: HttpSender;
   readonly #now: () => number;
+  readonly #jobs = new Map<string, { progress: JobProgress; abort: AbortController; done: Promise<void> }>();
   #flushTimer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -72,6 +81,10 @@ export class DeliveryEngine {
   /** Forgets a deleted Current. */
   async remove(currentId: string): Promise<void> {
     await this.#stopWorker(currentId);
+    const job = this.#jobs.get(currentId);
+    job?.abort.abort();
+    await job?.done;
+    this.#jobs.delete(currentId);
     this.#progress.forget(currentId);
     this.#attempts.delete(currentId);
   }
@@ -99,7 +112,9 @@ export class DeliveryEngine {
   async stop(graceMs = 5_000): Promise<void> {
     this.#stopped = true;
     if (this.#flushTimer) clearInterval(this.#flushTimer);
+    for (const job of this.#jobs.values()) job.abort.abort();
     await Promise.all([...this.#workers.keys()].map((id) => this.#stopWorker(id, graceMs)));
+    await Promise.all([...this.#jobs.values()].map((j) => j.done));
     await this.flushProgress();
     await this.#sender.close();
   }
@@ -128,23 +143,99 @@ export class DeliveryEngine {
         },
         startSeq: progress?.ackedSeq ?? 0,
       },
-      {
-        events: this.#o.store.events,
-        addDeadLetters: (letters) => this.#o.store.deadLetters.add(letters),
-        send: (req, timeoutMs, signal) => this.#sender.send(req, timeoutMs, signal),
-        recordProgress: (u) => this.#progress.record(u),
-        recordAttempt: (id, a) => this.#recordAttempt(id, a),
-        onFailing: (id, reason) => this.#o.onFailing(id, reason),
-        now: this.#now,
-        random: this.#o.random ?? Math.random,
-        retryPolicy: this.#o.retryPolicy,
-      },
+      { ...this.#deps(), events: this.#o.store.events },
     );
     this.#workers.set(current.id, worker);
     let set = this.#byWorkspace.get(current.workspace);
     if (!set) this.#byWorkspace.set(current.workspace, (set = new Set()));
     set.add(worker);
     worker.start();
+  }
+
+  #deps(): DeliveryDeps {
+    return {
+      addDeadLetters: async (letters) => {
+        await this.#o.store.deadLetters.add(letters);
+        const first = letters[0];
+        if (first) this.#o.onDeadLetters?.(first.currentId, letters.length);
+      },
+      send: (req, timeoutMs, signal) => this.#sender.send(req, timeoutMs, signal),
+      recordProgress: (u) => this.#progress.record(u),
+      recordAttempt: (id, a) => this.#recordAttempt(id, a),
+      onFailing: (id, reason) => this.#o.onFailing(id, reason),
+      now: this.#now,
+      random: this.#o.random ?? Math.random,
+      retryPolicy: this.#o.retryPolicy,
+    };
+  }
+
+  #target(current: CurrentRecord): BatchTarget {
+    const partner = partnerById(current.partner);
+    if (!partner) throw new Error(`unknown partner ${current.partner}`);
+    const timeout = current.batching.requestTimeoutMs ?? this.#o.config.delivery.requestTimeoutMs;
+    return { current, partner, settings: this.#o.resolveSettings(current), requestTimeoutMs: timeout };
+  }
+
+  #batchSize(current: CurrentRecord): number {
+    const partner = partnerById(current.partner);
+    return Math.min(current.batching.maxBatchEvents ?? this.#o.config.delivery.maxBatchEvents, partner?.limits.maxBatchEvents ?? 100);
+  }
+
+  /** The connection check: `{"events":[]}` with the credentials. */
+  async connectionCheck(current: CurrentRecord): Promise<AttemptResult> {
+    const t = this.#target(current);
+    const req = t.partner.buildRequest({ bodies: [], idempotencyKey: `${current.id}:check:${this.#now()}` }, t.settings, this.#now());
+    return this.#sender.send(req, t.requestTimeoutMs);
+  }
+
+  /** Send Test Events: one sample of each selected type, marked as a test, in one request. */
+  async sendTestEvents(current: CurrentRecord): Promise<{ events: number; result: AttemptResult }> {
+    const t = this.#target(current);
+    const now = this.#now();
+    const bodies = current.events.map((type, n) => applyTransformations(JSON.stringify(sampleEvent(type, {
+      id: `currents-test-${randomUUID()}`, n, time: Math.floor(now / 1000), extraProperties: { currents_test_event: true },
+    })), current.transformations));
+    const req = t.partner.buildRequest({ bodies, idempotencyKey: `${current.id}:test:${now}` }, t.settings, now);
+    const result = await this.#sender.send(req, t.requestTimeoutMs);
+    this.#recordAttempt(current.id, {
+      at: this.#now(), events: bodies.length, status: result.kind === "answered" ? result.status : null, latencyMs: result.latencyMs,
+      outcome: "test", error: result.kind === "answered" ? (result.status < 300 ? null : `HTTP ${result.status}`) : result.error,
+    });
+    return { events: bodies.length, result };
+  }
+
+  /** Replay or redrive in progress (or the last one) for a Current. */
+  job(currentId: string): JobProgress | undefined {
+    return this.#jobs.get(currentId)?.progress;
+  }
+
+  /** Starts re-sending the Current's retained events with seq in (fromSeq, toSeq]. */
+  async startReplay(current: CurrentRecord, fromSeq: number, toSeq: number): Promise<JobProgress> {
+    const total = (await this.#o.store.events.count({ workspace: current.workspace, types: current.events }, fromSeq, toSeq)).count;
+    return this.#startJob(current, "replay", total, (control, progress) =>
+      runReplay(this.#target(current), this.#deps(), this.#o.store.events, control, { fromSeq, toSeq, batchSize: this.#batchSize(current), replayId: randomUUID().slice(0, 8) }, progress));
+  }
+
+  /** Starts sending dead letters again. */
+  async startRedrive(current: CurrentRecord, ids: readonly number[]): Promise<JobProgress> {
+    return this.#startJob(current, "redrive", ids.length, (control, progress) =>
+      runRedrive(this.#target(current), this.#deps(), this.#o.store.deadLetters, control, ids, this.#batchSize(current), progress));
+  }
+
+  #startJob(current: CurrentRecord, kind: JobProgress["kind"], total: number, run: (c: { signal: AbortSignal; halted(): boolean; halt(): void }, p: JobProgress) => Promise<void>): JobProgress {
+    const running = this.#jobs.get(current.id);
+    if (running?.progress.state === "running") throw new JobBusyError(`a ${running.progress.kind} is already running for this Current`);
+    const progress: JobProgress = { kind, state: "running", total, sent: 0, startedAt: this.#now(), finishedAt: null, detail: null };
+    const abort = new AbortController();
+    let halted = false;
+    const done = run({ signal: abort.signal, halted: () => halted, halt: () => { halted = true; } }, progress)
+      .catch((error: unknown) => {
+        progress.state = "stopped";
+        progress.detail = (error as Error).message;
+      })
+      .finally(() => void this.flushProgress());
+    this.#jobs.set(current.id, { progress, abort, done });
+    return progress;
   }
 
   async #stopWorker(currentId: string, graceMs = 0): Promise<void> {
@@ -163,4 +254,8 @@ export class DeliveryEngine {
     if (list.length > ATTEMPTS_KEPT) list.splice(0, list.length - ATTEMPTS_KEPT);
     if (attempt.error) this.#o.logger.warn({ currentId, status: attempt.status, outcome: attempt.outcome, error: attempt.error }, "delivery attempt failed");
   }
+}
+
+export class JobBusyError extends Error {
+  override readonly name = "JobBusyError";
 }

@@ -3,6 +3,7 @@ import secureJson from "secure-json-parse";
 import { ClientError } from "../errors.js";
 import { bearerToken } from "../security/credentials.js";
 import { adminMiscRoutes } from "./routes/admin-misc.js";
+import { currentActionRoutes } from "./routes/current-actions.js";
 import { currentRoutes } from "./routes/currents.js";
 import { ingestRoutes } from "./routes/ingest.js";
 import type { Services } from "./services.js";
@@ -78,6 +79,7 @@ export function buildServer(s: Services): FastifyInstance {
       }
     });
     currentRoutes(admin, s);
+    currentActionRoutes(admin, s);
     adminMiscRoutes(admin, s);
   });
 

@@ -94,8 +94,20 @@ export interface DeadLetterStore {
   add(letters: readonly Omit<DeadLetter, "id">[]): Promise<void>;
   list(currentId: string, limit: number, afterId?: number): Promise<DeadLetter[]>;
   count(currentId: string): Promise<number>;
-  /** Removes and returns the given dead letters (all of the Current's when `ids` is absent). */
-  take(currentId: string, ids?: readonly number[], limit?: number): Promise<DeadLetter[]>;
+  /** The given dead letters of a Current (ids of other Currents are ignored). */
+  get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]>;
+  /** Removes dead letters (after a redrive settled them, or on discard); returns how many went. */
+  remove(currentId: string, ids: readonly number[]): Promise<number>;
+}
+
+/** A line of a Current's history: a status change or a notice sent to its contact. */
+export interface HistoryEntry {
+  readonly id: number;
+  readonly currentId: string;
+  readonly at: number;
+  readonly kind: "status" | "notice";
+  readonly status: string | null;
+  readonly message: string;
 }
 
 export interface ConfigRepository {
@@ -115,6 +127,9 @@ export interface ConfigRepository {
   deleteCurrent(id: string): Promise<boolean>;
   getCurrent(id: string): Promise<CurrentRecord | undefined>;
   listCurrents(workspace?: string): Promise<CurrentRecord[]>;
+
+  addHistory(entry: Omit<HistoryEntry, "id">): Promise<void>;
+  listHistory(currentId: string, limit: number): Promise<HistoryEntry[]>;
 
   getProgress(currentId: string): Promise<CurrentProgress | undefined>;
   /** Applies several progress updates in one transaction. */

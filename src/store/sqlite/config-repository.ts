@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { CurrentProgress, CurrentRecord, CurrentStatus, ProgressUpdate } from "../../currents/model.js";
-import type { ConfigRepository, IngestKeyRecord } from "../port.js";
+import type { ConfigRepository, HistoryEntry, IngestKeyRecord } from "../port.js";
 
 interface CurrentRow {
   id: string; workspace_id: string; name: string; partner: string; contact_email: string | null;
@@ -150,6 +150,18 @@ export class SqliteConfigRepository implements ConfigRepository {
       ? this.db.prepare("SELECT * FROM currents ORDER BY created_at").all()
       : this.db.prepare("SELECT * FROM currents WHERE workspace_id = ? ORDER BY created_at").all(workspace);
     return (rows as CurrentRow[]).map(toRecord);
+  }
+
+  async addHistory(e: Omit<HistoryEntry, "id">): Promise<void> {
+    this.db.prepare("INSERT INTO current_history (current_id, at, kind, status, message) VALUES (?, ?, ?, ?, ?)")
+      .run(e.currentId, e.at, e.kind, e.status, e.message);
+  }
+
+  async listHistory(currentId: string, limit: number): Promise<HistoryEntry[]> {
+    const rows = this.db.prepare("SELECT * FROM current_history WHERE current_id = ? ORDER BY id DESC LIMIT ?").all(currentId, limit) as Array<{
+      id: number; current_id: string; at: number; kind: "status" | "notice"; status: string | null; message: string;
+    }>;
+    return rows.map((r) => ({ id: r.id, currentId: r.current_id, at: r.at, kind: r.kind, status: r.status, message: r.message }));
   }
 
   async getProgress(currentId: string): Promise<CurrentProgress | undefined> {

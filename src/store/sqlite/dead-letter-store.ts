@@ -29,18 +29,13 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     return (this.db.prepare("SELECT count(*) AS n FROM dead_letters WHERE current_id = ?").get(currentId) as { n: number }).n;
   }
 
-  async take(currentId: string, ids?: readonly number[], limit = 10_000): Promise<DeadLetter[]> {
-    return this.db.transaction(() => {
-      let rows: Row[];
-      if (ids === undefined) {
-        rows = this.db.prepare("SELECT * FROM dead_letters WHERE current_id = ? ORDER BY id LIMIT ?").all(currentId, limit) as Row[];
-      } else {
-        const get = this.db.prepare("SELECT * FROM dead_letters WHERE current_id = ? AND id = ?");
-        rows = ids.map((id) => get.get(currentId, id) as Row | undefined).filter((r): r is Row => r !== undefined);
-      }
-      const del = this.db.prepare("DELETE FROM dead_letters WHERE id = ?");
-      for (const r of rows) del.run(r.id);
-      return rows.map(toLetter);
-    })();
+  async get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]> {
+    const st = this.db.prepare("SELECT * FROM dead_letters WHERE current_id = ? AND id = ?");
+    return ids.map((id) => st.get(currentId, id) as Row | undefined).filter((r): r is Row => r !== undefined).map(toLetter);
+  }
+
+  async remove(currentId: string, ids: readonly number[]): Promise<number> {
+    const del = this.db.prepare("DELETE FROM dead_letters WHERE current_id = ? AND id = ?");
+    return this.db.transaction(() => ids.reduce((n, id) => n + del.run(currentId, id).changes, 0))();
   }
 }

@@ -81,6 +81,21 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX dead_letters_current ON dead_letters (current_id, id);
     `,
   },
+  {
+    version: 2,
+    name: "current history (status changes and notices)",
+    sql: `
+      CREATE TABLE current_history (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        current_id TEXT NOT NULL REFERENCES currents(id) ON DELETE CASCADE,
+        at INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT,
+        message TEXT NOT NULL
+      );
+      CREATE INDEX current_history_current ON current_history (current_id, id);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

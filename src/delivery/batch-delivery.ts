@@ -1,0 +1,103 @@
+import type { CurrentRecord, ProgressUpdate } from "../currents/model.js";
+import type { OutgoingRequest, PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
+import type { DeadLetter, StoredEvent } from "../store/port.js";
+import { type AttemptResult, decide, describeResult } from "./attempt-outcome.js";
+import { type RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.js";
+import { applyTransformations } from "./transformations.js";
+import { sleep } from "./wakeup.js";
+
+/** One recorded attempt, for `GET /api/v1/currents/{id}/attempts`. */
+export interface AttemptRecord {
+  readonly at: number;
+  readonly events: number;
+  readonly status: number | null;
+  readonly latencyMs: number;
+  readonly outcome: string;
+  readonly error: string | null;
+}
+
+/** What sending needs from the outside world; injected so tests control clock and randomness. */
+export interface DeliveryDeps {
+  readonly addDeadLetters: (letters: Omit<DeadLetter, "id">[]) => Promise<void>;
+  readonly send: (request: OutgoingRequest, timeoutMs: number, signal: AbortSignal) => Promise<AttemptResult>;
+  readonly recordProgress: (update: ProgressUpdate) => void;
+  readonly recordAttempt: (currentId: string, attempt: AttemptRecord) => void;
+  /** The partner refused the credentials or URL: the Current must become failing. */
+  readonly onFailing: (currentId: string, reason: string) => void;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly retryPolicy?: RetryPolicy;
+}
+
+export interface BatchTarget {
+  readonly current: CurrentRecord;
+  readonly partner: PartnerDefinition;
+  readonly settings: ResolvedSettings;
+  readonly requestTimeoutMs: number;
+}
+
+export interface BatchControl {
+  readonly signal: AbortSignal;
+  /** True once the Current is failing: stop sending, leave the batch unsettled. */
+  halted(): boolean;
+  halt(): void;
+  /** A retry is due at `untilMs`; the caller may hold other batches back meanwhile. */
+  backoff(untilMs: number): void;
+  /** Distinguishes replays and redrives in the Idempotency-Key. */
+  readonly keyPrefix?: string;
+}
+
+/**
+ * Sends `events` until each is delivered or dead-lettered (true), or sending stops: the
+ * control was aborted or the Current started failing (false: nothing is settled, the
+ * events will be sent again). Implements the SPEC section 5 table for one batch:
+ * retry the same batch, bisect on 400/422, halve on 413, fail the Current on 401/403/404.
+ */
+export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, control: BatchControl, events: readonly StoredEvent[]): Promise<boolean> {
+  const { current, partner, settings } = target;
+  const first = events[0] as StoredEvent;
+  const last = events[events.length - 1] as StoredEvent;
+  const idempotencyKey = `${current.id}:${control.keyPrefix ?? ""}${first.seq}-${last.seq}:${events.length}`;
+  const bodies = events.map((e) => applyTransformations(e.body, current.transformations));
+  const progress = (u: Omit<ProgressUpdate, "currentId">) => deps.recordProgress({ currentId: current.id, ...u });
+  for (let retry = 1; !control.signal.aborted; retry++) {
+    if (control.halted()) return false;
+    const request = partner.buildRequest({ bodies, idempotencyKey }, settings, deps.now());
+    const result = await deps.send(request, target.requestTimeoutMs, control.signal);
+    if (control.signal.aborted) return false;
+    const decision = decide(result);
+    const status = result.kind === "answered" ? result.status : null;
+    const error = decision === "delivered" ? null : describeResult(result);
+    deps.recordAttempt(current.id, { at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error });
+    if (decision === "delivered") {
+      progress({ deliveredDelta: events.length, lastDeliveredAt: deps.now() });
+      return true;
+    }
+    progress({ failedAttemptsDelta: 1, lastError: error, lastErrorAt: deps.now() });
+    if (decision === "failing") {
+      control.halt();
+      deps.onFailing(current.id, error ?? "refused");
+      return false;
+    }
+    if (decision === "split" || decision === "halve") {
+      if (events.length === 1) {
+        await deps.addDeadLetters([{
+          currentId: current.id, seq: first.seq, body: first.body, status,
+          reason: decision === "halve" ? "too large for the partner (413)" : `refused by the partner (${status})`,
+          excerpt: result.kind === "answered" ? result.excerpt.slice(0, 1024) : "",
+          createdAt: deps.now(),
+        }]);
+        progress({ deadLetteredDelta: 1 });
+        return true;
+      }
+      const mid = Math.ceil(events.length / 2);
+      if (!(await deliverBatch(target, deps, control, events.slice(0, mid)))) return false;
+      return deliverBatch(target, deps, control, events.slice(mid));
+    }
+    const retryAfter = result.kind === "answered" ? result.retryAfter : undefined;
+    const delay = retryDelayMs(retry, retryAfter, deps.now(), deps.retryPolicy ?? defaultRetryPolicy, deps.random);
+    control.backoff(deps.now() + delay);
+    await sleep(delay, control.signal);
+  }
+  return false;
+}

@@ -1,0 +1,74 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance } from "fastify";
+import { JobBusyError } from "../../delivery/delivery-engine.js";
+import { ClientError, invalid } from "../../errors.js";
+import type { Services } from "../services.js";
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+const Ids = Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 });
+/** A time: ISO 8601 text or UNIX seconds. */
+const Time = Type.Union([Type.String({ maxLength: 64 }), Type.Number()]);
+
+function parseTime(field: string, value: string | number): number {
+  const ms = typeof value === "number" ? value * 1000 : Date.parse(value);
+  if (!Number.isFinite(ms)) throw invalid(field, "must be an ISO 8601 time or UNIX seconds");
+  return ms;
+}
+
+const busy = (error: unknown) => {
+  if (error instanceof JobBusyError) throw new ClientError(409, "busy", error.message);
+  throw error;
+};
+
+/** Send Test Events, replay, dead-letter redrive / discard, and the Current's history. */
+export function currentActionRoutes(app: FastifyInstance, s: Services): void {
+  app.post("/api/v1/currents/:id/test", { schema: { params: IdParams } }, async (req) => {
+    const current = await s.currents.record((req.params as { id: string }).id);
+    if (current.events.length === 0) throw invalid("events", "select at least one event type to send test events");
+    const { events, result } = await s.engine.sendTestEvents(current);
+    return result.kind === "answered"
+      ? { ok: result.status >= 200 && result.status < 300, events, status: result.status, latencyMs: result.latencyMs, response: result.excerpt.slice(0, 500) }
+      : { ok: false, events, status: null, latencyMs: result.latencyMs, error: result.error };
+  });
+
+  app.post("/api/v1/currents/:id/replay", {
+    schema: { params: IdParams, body: Type.Object({ from: Time, to: Type.Optional(Time) }, { additionalProperties: false }) },
+  }, async (req, reply) => {
+    const current = await s.currents.record((req.params as { id: string }).id);
+    if (current.status === "draft") throw new ClientError(409, "conflict", "launch the Current before replaying");
+    const body = req.body as { from: string | number; to?: string | number };
+    const from = parseTime("from", body.from);
+    const to = body.to === undefined ? s.now() : parseTime("to", body.to);
+    if (to < from) throw invalid("to", "must not be before from");
+    await s.engine.flushProgress();
+    const fromSeq = await s.store.events.seqBefore(from);
+    const toSeq = await s.store.events.seqBefore(to + 1);
+    const job = await s.engine.startReplay(current, fromSeq, toSeq).catch(busy);
+    return reply.code(202).send({ replay: { ...job, from: new Date(from).toISOString(), to: new Date(to).toISOString() } });
+  });
+
+  app.post("/api/v1/currents/:id/dead-letters/redrive", {
+    schema: { params: IdParams, body: Type.Optional(Type.Object({ ids: Type.Optional(Ids) }, { additionalProperties: false })) },
+  }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const current = await s.currents.record(id);
+    const wanted = (req.body as { ids?: number[] } | undefined)?.ids;
+    const ids = wanted ?? (await s.store.deadLetters.list(id, 100_000)).map((l) => l.id);
+    const job = await s.engine.startRedrive(current, ids).catch(busy);
+    return reply.code(202).send({ redrive: job });
+  });
+
+  app.post("/api/v1/currents/:id/dead-letters/discard", {
+    schema: { params: IdParams, body: Type.Object({ ids: Ids }, { additionalProperties: false }) },
+  }, async (req) => {
+    const { id } = req.params as { id: string };
+    await s.currents.record(id);
+    const discarded = await s.store.deadLetters.remove(id, (req.body as { ids: number[] }).ids);
+    s.logger.info({ currentId: id, discarded }, "dead letters discarded");
+    return { discarded };
+  });
+
+  app.get("/api/v1/currents/:id/history", { schema: { params: IdParams } }, async (req) => ({
+    history: await s.currents.history((req.params as { id: string }).id),
+  }));
+}
