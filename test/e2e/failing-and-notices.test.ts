@@ -3,7 +3,7 @@ import { SMTPServer } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
 import { type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
-import { type Receiver, startReceiver } from "../support/receiver.js";
+import { startReceiver } from "../support/receiver.js";
 
 const TYPE = "users.messages.email.Click";
 const MIN = 60_000;
