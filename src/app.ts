@@ -9,6 +9,7 @@ import type { RetryPolicy } from "./delivery/retry-policy.js";
 import { type BootstrapResult, CredentialService } from "./security/credential-service.js";
 import { SecretBox, loadMasterKey } from "./security/secret-box.js";
 import { buildServer } from "./server/build-server.js";
+import { Metrics } from "./server/metrics.js";
 import type { Services } from "./server/services.js";
 import type { Store } from "./store/port.js";
 import { sweepRetention } from "./store/retention.js";
@@ -48,6 +49,16 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     const credentials = new CredentialService(store, now);
     const bootstrap = await credentials.bootstrap({ adminToken: config.adminToken, ingestKey: config.ingestKey });
     const currents = new CurrentService(store, secretBox, config, logger, now);
+    const metrics = new Metrics({
+      dataDir: config.dataDir,
+      backlog: async () => {
+        const list = (await store.config.listCurrents()).filter((c) => c.status !== "draft");
+        return Promise.all(list.map(async (c) => {
+          const s = await currents.stats(c);
+          return { currentId: c.id, pending: s.pending, oldestPendingAgeMs: s.oldestPendingAgeMs };
+        }));
+      },
+    });
     const engine = new DeliveryEngine({
       store,
       config,
@@ -59,6 +70,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       onFailing: (id, reason) => {
         currents.markFailing(id, reason).catch((err: unknown) => logger.error({ err, currentId: id }, "could not mark Current failing"));
       },
+      onAttempt: (id, attempt) => metrics.onAttempt(id, attempt),
       onDeadLetters: (id, count) => {
         currents.deadLettersAppeared(id, count).catch((err: unknown) => logger.error({ err, currentId: id }, "could not send a dead-letter notice"));
       },
@@ -80,7 +92,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     }, options.failingCheckMs ?? 15_000);
     failingTimer.unref();
     await engine.start();
-    const services: Services = { config, store, credentials, currents, engine, logger, now };
+    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics };
     const server = buildServer(services);
     const sweep = () =>
       sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() })

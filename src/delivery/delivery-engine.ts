@@ -23,6 +23,8 @@ export interface DeliveryEngineOptions {
   readonly resolveSettings: (current: CurrentRecord) => ResolvedSettings;
   /** Called when a partner refuses a Current's credentials or URL. */
   readonly onFailing: (currentId: string, reason: string) => void;
+  /** Called after every attempt (metrics). */
+  readonly onAttempt?: (currentId: string, attempt: AttemptRecord) => void;
   /** Called when events of a Current became dead letters. */
   readonly onDeadLetters?: (currentId: string, count: number) => void;
   readonly now?: () => number;
@@ -252,6 +254,7 @@ export class DeliveryEngine {
     if (!list) this.#attempts.set(currentId, (list = []));
     list.push(attempt);
     if (list.length > ATTEMPTS_KEPT) list.splice(0, list.length - ATTEMPTS_KEPT);
+    this.#o.onAttempt?.(currentId, attempt);
     if (attempt.error) this.#o.logger.warn({ currentId, status: attempt.status, outcome: attempt.outcome, error: attempt.error }, "delivery attempt failed");
   }
 }

@@ -70,6 +70,11 @@ export function buildServer(s: Services): FastifyInstance {
     return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "store unreachable", store: s.store.kind });
   });
 
+  app.get("/metrics", async (_req, reply) => {
+    const body = await s.metrics.registry.metrics();
+    return reply.header("content-type", s.metrics.registry.contentType).send(body);
+  });
+
   ingestRoutes(app, s);
 
   void app.register(async (admin) => {

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { CurrentService } from "../currents/current-service.js";
 import type { DeliveryEngine } from "../delivery/delivery-engine.js";
+import type { Metrics } from "./metrics.js";
 import type { CredentialService } from "../security/credential-service.js";
 import type { Store } from "../store/port.js";
 
@@ -14,4 +15,5 @@ export interface Services {
   readonly engine: DeliveryEngine;
   readonly logger: Logger;
   readonly now: () => number;
+  readonly metrics: Metrics;
 }

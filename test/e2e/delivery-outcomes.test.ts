@@ -56,8 +56,11 @@ describe("outcome of every attempt", () => {
     expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.lastError).toMatch(/timeout/);
   });
 
-  it("honours Retry-After on 429", async () => {
-    const { receiver, svc } = await setup((_r, i) => (i === 0 ? { status: 429, headers: { "retry-after": "1" } } : { status: 200 }));
+  it.each([
+    ["delta seconds", () => "1"],
+    ["an HTTP-date", () => new Date(Date.now() + 2_000).toUTCString()],
+  ])("honours Retry-After on 429 given as %s", async (_form, retryAfter) => {
+    const { receiver, svc } = await setup((_r, i) => (i === 0 ? { status: 429, headers: { "retry-after": retryAfter() } } : { status: 200 }));
     await svc.ingest(events(3, "r"));
     await waitFor(() => receiver.requests.length >= 2, 10_000);
     const gap = (receiver.requests[1] as ReceivedRequest).at - (receiver.requests[0] as ReceivedRequest).at;
@@ -113,6 +116,24 @@ describe("outcome of every attempt", () => {
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.delivered === 40);
     const ok = (r: ReceivedRequest) => r.headers.authorization === "Bearer good-token-1234";
     expect(deliveredIds(receiver, ok).size).toBe(40);
+  });
+
+  it("keeps up to maxInFlight batches in flight at once, and no more", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const receiver = await startReceiver(() => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      setTimeout(() => inFlight--, 150);
+      return { delayMs: 150, status: 200 };
+    });
+    receivers.push(receiver);
+    svc = await startService();
+    const id = await launchCurrent(svc, receiver.url, [TYPE], { batching: { lingerMs: 10, maxBatchEvents: 10, maxInFlight: 3 } });
+    await svc.ingest(events(200, "c"));
+    await waitFor(async () => (await svc!.admin("GET", `/api/v1/currents/${id}`)).body.stats.pending === 0, 20_000);
+    expect(peak).toBe(3);
+    expect(new Set(receiver.events().map((e) => e.id)).size).toBe(200);
   });
 
   it("isolates Currents: one hanging endpoint never delays another", async () => {

@@ -35,6 +35,7 @@ export function ingestRoutes(app: FastifyInstance, s: Services): void {
     const workspace = (request as { workspace?: string }).workspace as string;
     const result = await ingestEvents(s.store, workspace, request.body, s.now());
     if (result.accepted > 0) s.engine.notifyAppended(workspace);
+    s.metrics.onIngest(result);
     return result;
   });
 }

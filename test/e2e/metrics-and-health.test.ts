@@ -1,0 +1,53 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { sampleEvent } from "../../src/catalog/sample-event.js";
+import { type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
+import { type Receiver, startReceiver } from "../support/receiver.js";
+
+let svc: Service | undefined;
+let receiver: Receiver | undefined;
+afterEach(async () => {
+  await svc?.close();
+  await receiver?.close();
+});
+
+/** Parses Prometheus text: every sample line is `name{labels} value`. */
+function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[^}]*\})?) (-?[0-9.e+-]+|NaN|Nan|\+Inf|-Inf)$/.exec(line);
+    if (!m) throw new Error(`not Prometheus text: ${line}`);
+    out.set(m[1] as string, Number(m[2]));
+  }
+  return out;
+}
+
+describe("/metrics, /healthz, /readyz", () => {
+  it("serve Prometheus text that moves when events flow, and health answers", async () => {
+    receiver = await startReceiver();
+    svc = await startService();
+    expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${svc.url}/readyz`);
+    expect(await ready.json()).toEqual({ status: "ready", store: "sqlite" });
+    const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
+    await svc.ingest([...Array.from({ length: 25 }, () => sampleEvent("users.messages.email.Send")), { bad: true }]);
+    await waitFor(() => receiver!.events().length === 25);
+    await waitFor(async () => samples(await (await fetch(`${svc!.url}/metrics`)).text()).get(`currents_events_delivered_total{current="${id}"}`) === 25);
+    const m = samples(await (await fetch(`${svc.url}/metrics`)).text());
+    expect(m.get('currents_ingest_events_total{outcome="stored"}')).toBe(25);
+    expect(m.get('currents_ingest_events_total{outcome="rejected"}')).toBe(1);
+    expect(m.get(`currents_attempts_total{current="${id}",outcome="delivered"}`)).toBeGreaterThan(0);
+    expect(m.get(`currents_backlog_events{current="${id}"}`)).toBe(0);
+    expect(m.get("currents_store_bytes")).toBeGreaterThan(0);
+    expect([...m.keys()].some((k) => k.startsWith("currents_batch_latency_seconds_bucket"))).toBe(true);
+  });
+
+  it("refuses the admin API without the admin token, and with an ingest key", async () => {
+    svc = await startService();
+    expect((await svc.call("GET", "/api/v1/currents", undefined, "wrong")).status).toBe(401);
+    expect((await svc.call("GET", "/api/v1/currents", undefined, "test-ingest-key-0123456789")).status).toBe(401);
+    const noHeader = await fetch(`${svc.url}/api/v1/currents`);
+    expect(noHeader.status).toBe(401);
+    expect(await noHeader.text()).toMatch(/admin token/);
+  });
+});
