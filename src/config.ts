@@ -31,6 +31,8 @@ export interface Config {
   /** Ingest answers 429 while the store holds more events than this. @defaultValue 50_000_000 */
   readonly maxBacklogEvents: number;
   readonly logLevel: string;
+  /** Events a second each ingest key may send (bursts up to twice that). @defaultValue 200_000 */
+  readonly ingestRateLimit: number;
   readonly delivery: DeliveryDefaults;
   /** Notices by email: `smtp://user:pass@host:port` (never logged). */
   readonly smtpUrl?: string;
@@ -123,6 +125,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     dedupeWindowMs: int("CURRENTS_DEDUPE_WINDOW_HOURS", env.CURRENTS_DEDUPE_WINDOW_HOURS, 24, 1, 24 * 30) * 3_600_000,
     maxBacklogEvents: int("CURRENTS_MAX_BACKLOG_EVENTS", env.CURRENTS_MAX_BACKLOG_EVENTS, 50_000_000, 1, Number.MAX_SAFE_INTEGER),
     logLevel,
+    ingestRateLimit: int("CURRENTS_INGEST_RATE_LIMIT", env.CURRENTS_INGEST_RATE_LIMIT, 200_000, 1, 100_000_000),
     delivery: defaultDelivery,
     smtpUrl: url("CURRENTS_SMTP_URL", ["smtp:", "smtps:"]),
     smtpFrom: env.CURRENTS_SMTP_FROM || undefined,

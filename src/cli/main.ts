@@ -1,11 +1,13 @@
 import { ConfigError } from "../config.js";
 import { VERSION } from "../version.js";
+import { rotateMasterKeyCommand, rotateUsage } from "./rotate-master-key.js";
 import { start, startUsage } from "./start.js";
 
 const usage = `currents ${VERSION}: stream engagement events to analytics partners
 
 Usage:
   ${startUsage.split("\n")[0]}
+  ${rotateUsage.split("\n")[0]}
   currents --version
 
 Run "currents <command> --help" for a command's options.`;
@@ -17,6 +19,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "start":
         return await start(rest);
+      case "rotate-master-key":
+        return await rotateMasterKeyCommand(rest);
       case "--version":
       case "-v":
         console.log(VERSION);

@@ -60,6 +60,19 @@ export function buildServer(s: Services): FastifyInstance {
     return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
   });
 
+  // Security headers on every answer (the dashboard's pages included).
+  app.addHook("onSend", async (_request, reply, payload) => {
+    void reply.headers({
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "referrer-policy": "no-referrer",
+      "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-resource-policy": "same-origin",
+    });
+    return payload;
+  });
+
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } });
   });
@@ -82,6 +95,21 @@ export function buildServer(s: Services): FastifyInstance {
       if (!s.credentials.isAdmin(bearerToken(request.headers.authorization))) {
         throw new ClientError(401, "unauthorized", "a valid admin token is required (Authorization: Bearer <admin token>)");
       }
+    });
+    // Audit log: every admin change (not reads), who, what, which object, when, how it ended.
+    admin.addHook("onResponse", async (request, reply) => {
+      if (request.method === "GET" || request.method === "HEAD" || reply.statusCode === 401) return;
+      const params = request.params as { id?: string } | undefined;
+      await s.store.config.addAudit({
+        at: s.now(), actor: "admin", action: `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]}`,
+        target: params?.id ?? null, status: reply.statusCode, ip: request.ip, requestId: String(request.id),
+      }).catch((err: unknown) => request.log.error({ err }, "could not write the audit log"));
+    });
+    admin.get("/api/v1/audit", async (request) => {
+      const q = request.query as { limit?: string; before?: string };
+      const limit = Math.min(Math.max(Number(q.limit) || 100, 1), 1000);
+      const entries = await s.store.config.listAudit(limit, q.before ? Number(q.before) || undefined : undefined);
+      return { audit: entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
     });
     currentRoutes(admin, s);
     currentActionRoutes(admin, s);

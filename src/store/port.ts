@@ -110,6 +110,19 @@ export interface HistoryEntry {
   readonly message: string;
 }
 
+/** One admin action: who did what to which object, when, and how it ended. */
+export interface AuditEntry {
+  readonly id: number;
+  readonly at: number;
+  readonly actor: string;
+  /** e.g. "PATCH /api/v1/currents/:id" */
+  readonly action: string;
+  readonly target: string | null;
+  readonly status: number;
+  readonly ip: string | null;
+  readonly requestId: string | null;
+}
+
 export interface ConfigRepository {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
@@ -124,9 +137,14 @@ export interface ConfigRepository {
 
   insertCurrent(current: CurrentRecord, progress: CurrentProgress): Promise<void>;
   updateCurrent(current: CurrentRecord): Promise<void>;
+  /** Replaces the sealed secrets of several Currents in one transaction (master key rotation). */
+  replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void>;
   deleteCurrent(id: string): Promise<boolean>;
   getCurrent(id: string): Promise<CurrentRecord | undefined>;
   listCurrents(workspace?: string): Promise<CurrentRecord[]>;
+
+  addAudit(entry: Omit<AuditEntry, "id">): Promise<void>;
+  listAudit(limit: number, beforeId?: number): Promise<AuditEntry[]>;
 
   addHistory(entry: Omit<HistoryEntry, "id">): Promise<void>;
   listHistory(currentId: string, limit: number): Promise<HistoryEntry[]>;

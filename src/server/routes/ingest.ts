@@ -1,12 +1,14 @@
 import type { FastifyInstance } from "fastify";
 import { ClientError } from "../../errors.js";
 import { MAX_REQUEST_BYTES, ingestEvents } from "../../ingest/ingest-events.js";
-import { bearerToken } from "../../security/credentials.js";
+import { bearerToken, hashCredential } from "../../security/credentials.js";
+import { RateLimiter } from "../../security/rate-limiter.js";
 import type { Services } from "../services.js";
 import { gunzipBody } from "../gunzip-body.js";
 
 /** `POST /v1/events` (SPEC section 4). */
 export function ingestRoutes(app: FastifyInstance, s: Services): void {
+  const limiter = new RateLimiter(s.config.ingestRateLimit, s.config.ingestRateLimit * 2, s.now);
   app.post("/v1/events", {
     bodyLimit: MAX_REQUEST_BYTES,
     preParsing: async (request, _reply, payload) => {
@@ -33,6 +35,12 @@ export function ingestRoutes(app: FastifyInstance, s: Services): void {
     },
   }, async (request) => {
     const workspace = (request as { workspace?: string }).workspace as string;
+    const events = (request.body as { events?: unknown } | null)?.events;
+    const cost = Array.isArray(events) ? Math.max(1, events.length) : 1;
+    const wait = limiter.take(hashCredential(bearerToken(request.headers.authorization) ?? ""), cost);
+    if (wait > 0) {
+      throw Object.assign(new ClientError(429, "rate_limited", `this ingest key is over its rate limit of ${s.config.ingestRateLimit} events/s; retry in ${wait} s`), { retryAfterSeconds: wait });
+    }
     const result = await ingestEvents(s.store, workspace, request.body, s.now());
     if (result.accepted > 0) s.engine.notifyAppended(workspace);
     s.metrics.onIngest(result);

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { CurrentProgress, CurrentRecord, CurrentStatus, ProgressUpdate } from "../../currents/model.js";
-import type { ConfigRepository, HistoryEntry, IngestKeyRecord } from "../port.js";
+import type { AuditEntry, ConfigRepository, HistoryEntry, IngestKeyRecord } from "../port.js";
 
 interface CurrentRow {
   id: string; workspace_id: string; name: string; partner: string; contact_email: string | null;
@@ -136,6 +136,13 @@ export class SqliteConfigRepository implements ConfigRepository {
       status_since = @status_since, updated_at = @updated_at, launched_at = @launched_at WHERE id = @id`).run(toRow(c));
   }
 
+  async replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void> {
+    const st = this.db.prepare("UPDATE currents SET secrets_enc = ? WHERE id = ?");
+    this.db.transaction(() => {
+      for (const x of sealed) st.run(x.secretsEnc, x.id);
+    })();
+  }
+
   async deleteCurrent(id: string): Promise<boolean> {
     return this.db.prepare("DELETE FROM currents WHERE id = ?").run(id).changes > 0;
   }
@@ -150,6 +157,18 @@ export class SqliteConfigRepository implements ConfigRepository {
       ? this.db.prepare("SELECT * FROM currents ORDER BY created_at").all()
       : this.db.prepare("SELECT * FROM currents WHERE workspace_id = ? ORDER BY created_at").all(workspace);
     return (rows as CurrentRow[]).map(toRecord);
+  }
+
+  async addAudit(e: Omit<AuditEntry, "id">): Promise<void> {
+    this.db.prepare("INSERT INTO audit_log (at, actor, action, target, status, ip, request_id) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(e.at, e.actor, e.action, e.target, e.status, e.ip, e.requestId);
+  }
+
+  async listAudit(limit: number, beforeId = Number.MAX_SAFE_INTEGER): Promise<AuditEntry[]> {
+    const rows = this.db.prepare("SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?").all(beforeId, limit) as Array<{
+      id: number; at: number; actor: string; action: string; target: string | null; status: number; ip: string | null; request_id: string | null;
+    }>;
+    return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, status: r.status, ip: r.ip, requestId: r.request_id }));
   }
 
   async addHistory(e: Omit<HistoryEntry, "id">): Promise<void> {

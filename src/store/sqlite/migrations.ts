@@ -96,6 +96,22 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX current_history_current ON current_history (current_id, id);
     `,
   },
+  {
+    version: 3,
+    name: "audit log of admin actions",
+    sql: `
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        status INTEGER NOT NULL,
+        ip TEXT,
+        request_id TEXT
+      );
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

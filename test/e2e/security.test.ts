@@ -1,0 +1,174 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { lookup } from "node:dns/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { sampleEvent } from "../../src/catalog/sample-event.js";
+import { isPrivateAddress } from "../../src/security/ssrf-guard.js";
+import { ADMIN, INGEST, type Service, launchCurrent, startService, tempDir, waitFor } from "../support/harness.js";
+import { type Receiver, startReceiver } from "../support/receiver.js";
+
+let cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+async function service(options: Parameters<typeof startService>[0] = {}): Promise<Service> {
+  const svc = await startService(options);
+  cleanup.push(() => svc.close());
+  return svc;
+}
+async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const r = await startReceiver(respond);
+  cleanup.push(() => r.close());
+  return r;
+}
+
+describe("secrets never appear in clear", () => {
+  it("not in logs, API answers, metrics nor the data dir's bytes", async () => {
+    const TOKEN = "Heap-Bearer-Secret-7f3a9c";
+    const SIGNING = "whsec_c2lnbmluZy1zZWNyZXQtdmFsdWUtMTIzNDU2Nzg=";
+    let logs = "";
+    const sink = new Writable({ write(chunk, _enc, done) { logs += chunk.toString(); done(); } });
+    const partner = await receiver((r) => (r.headers.authorization === `Bearer ${TOKEN}` && r.events.length < 5 ? { status: 200 } : { status: 401, body: "denied" }));
+    const svc = await service({ app: { logger: pino({ level: "trace" }, sink) } });
+    const created = await svc.admin("POST", "/api/v1/currents", {
+      name: "Leak check", partner: "custom_http", contactEmail: "ops@example.com",
+      settings: { endpoint: partner.url, bearerToken: TOKEN, signingSecret: SIGNING }, events: ["users.messages.email.Send"],
+    });
+    const id = created.body.id as string;
+    await svc.admin("POST", `/api/v1/currents/${id}/launch`);
+    await svc.ingest([sampleEvent("users.messages.email.Send")]);
+    await waitFor(() => partner.requests.length >= 1);
+    expect(partner.requests[0]?.headers["webhook-signature"]).toMatch(/^v1,/);
+    await svc.ingest(Array.from({ length: 10 }, () => sampleEvent("users.messages.email.Send")));
+    await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.status === "failing");
+    await svc.admin("POST", `/api/v1/currents/${id}/test`);
+    const answers = [
+      created.body,
+      (await svc.admin("GET", `/api/v1/currents/${id}`)).body,
+      (await svc.admin("GET", "/api/v1/currents")).body,
+      (await svc.admin("PATCH", `/api/v1/currents/${id}`, { name: "Leak check 2" })).body,
+      (await svc.admin("GET", `/api/v1/currents/${id}/attempts`)).body,
+      (await svc.admin("GET", `/api/v1/currents/${id}/history`)).body,
+      (await svc.admin("GET", "/api/v1/audit")).body,
+      (await svc.admin("GET", "/api/v1/ingest-keys")).body,
+      await (await fetch(`${svc.url}/metrics`)).text(),
+    ].map((a) => (typeof a === "string" ? a : JSON.stringify(a))).join("\n");
+    expect(answers).toContain(`"bearerToken":"****3a9c"`); // only the masked form is there
+    await svc.app.close();
+    const files = readdirSync(svc.dataDir).map((f) => readFileSync(join(svc.dataDir, f)).toString("latin1")).join("\n");
+    for (const secret of [TOKEN, SIGNING, ADMIN, INGEST, "c2lnbmluZy1zZWNyZXQ"]) {
+      expect(logs, `logs hold ${secret}`).not.toContain(secret);
+      expect(answers, `answers hold ${secret}`).not.toContain(secret);
+      expect(files, `data dir holds ${secret}`).not.toContain(secret);
+    }
+    expect(logs).toContain("delivery attempt failed"); // the logs were captured
+  });
+
+  it("rotate-master-key re-encrypts every secret and delivery goes on with the same token", async () => {
+    const partner = await receiver();
+    const dataDir = tempDir();
+    let svc = await startService({ dataDir });
+    const id = await launchCurrent(svc, partner.url, ["users.messages.email.Send"]);
+    await svc.app.close();
+    const keyBefore = readFileSync(join(dataDir, "master.key"), "utf8");
+    const bin = fileURLToPath(new URL("../../bin/currents.js", import.meta.url));
+    const r = spawnSync(process.execPath, [bin, "rotate-master-key", "--data-dir", dataDir], { encoding: "utf8", env: { ...process.env, CURRENTS_MASTER_KEY: "" } });
+    expect(r.stdout + r.stderr).toMatch(/re-encrypted the secrets of 1 Current/);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(dataDir, "master.key"), "utf8")).not.toBe(keyBefore);
+    svc = await startService({ dataDir });
+    cleanup.push(() => svc.close());
+    await svc.ingest([sampleEvent("users.messages.email.Send")]);
+    await waitFor(() => partner.requests.length === 1);
+    expect(partner.requests[0]?.headers.authorization).toBe("Bearer partner-token-abcd");
+    expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.settings.bearerToken).toBe("****abcd");
+  });
+});
+
+describe("SSRF guard", () => {
+  const refused = [
+    "http://127.0.0.1:9/x", "https://127.0.0.1/x", "https://2130706433/x", "https://0x7f000001/x", "https://0177.0.0.1/x",
+    "https://127.1/x", "https://[::1]/x", "https://[::ffff:127.0.0.1]/x", "https://[::ffff:7f00:1]/x", "https://169.254.169.254/latest/meta-data",
+    "https://10.0.0.1/x", "https://172.16.5.4/x", "https://192.168.1.1/x", "https://100.64.0.1/x", "https://0.0.0.0/x",
+    "https://[fd00::1]/x", "https://[fe80::1]/x", "https://224.0.0.1/x", "https://localhost/x", "https://api.localhost/x",
+    "file:///etc/passwd", "gopher://example.com/", "https://user:pw@example.com/x",
+  ];
+
+  it("refuses private, loopback, link-local, metadata and odd notations when the Current is saved", async () => {
+    const svc = await service({ config: { allowPrivateEndpoints: false } });
+    for (const endpoint of refused) {
+      const r = await svc.admin("POST", "/api/v1/currents", { name: "x", partner: "heap", settings: { endpoint }, events: [] });
+      expect(r.status, endpoint).toBe(400);
+      expect(r.body.error.field, endpoint).toBe("settings.endpoint");
+    }
+  });
+
+  it("checks the address at connect time: a name resolving to a private address is refused and nothing is sent", async () => {
+    const name = hostname();
+    const { address } = await lookup(name);
+    if (!isPrivateAddress(address)) return; // this machine's name is public: nothing to prove here
+    const partner = await receiver();
+    const port = new URL(partner.url).port;
+    // Saved while private endpoints were allowed, sent by a service that refuses them (as after a DNS change).
+    const dataDir = tempDir();
+    const first = await startService({ dataDir });
+    const id = await launchCurrent(first, `http://${name}:${port}/hook`, ["users.messages.email.Send"]);
+    await first.app.close();
+    const svc = await service({ dataDir, config: { allowPrivateEndpoints: false } });
+    await svc.ingest([sampleEvent("users.messages.email.Send")]);
+    await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.status === "failing");
+    expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.statusReason).toMatch(/refused/);
+    expect(partner.requests.length).toBe(0);
+  });
+
+  it("never follows redirects", async () => {
+    const inner = await receiver();
+    const outer = await receiver(() => ({ status: 302, headers: { location: inner.url } }));
+    const svc = await service();
+    const id = await launchCurrent(svc, outer.url, ["users.messages.email.Send"]);
+    await svc.ingest([sampleEvent("users.messages.email.Send")]);
+    await waitFor(() => outer.requests.length >= 1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(inner.requests.length).toBe(0);
+    expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.delivered).toBe(0);
+  });
+});
+
+describe("hard edges", () => {
+  it("rate-limits each ingest key with 429 and Retry-After", async () => {
+    const svc = await service({ config: { ingestRateLimit: 100 } });
+    const batch = (n: number) => Array.from({ length: n }, () => sampleEvent("users.messages.email.Send"));
+    expect((await svc.ingest(batch(150))).status).toBe(200);
+    const limited = await svc.ingest(batch(150));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(limited.body.error.message).toMatch(/rate limit of 100 events\/s/);
+    // Another key has its own budget.
+    const other = (await svc.admin("POST", "/api/v1/ingest-keys", { workspace: "default" })).body.key as string;
+    expect((await svc.ingest(batch(10), other)).status).toBe(200);
+  });
+
+  it("records admin actions in the audit log, and sets security headers", async () => {
+    const svc = await service();
+    const partner = await receiver();
+    const id = await launchCurrent(svc, partner.url, ["users.messages.email.Send"]);
+    await svc.admin("PATCH", `/api/v1/currents/${id}`, { name: "renamed" });
+    await svc.admin("DELETE", `/api/v1/currents/${id}`);
+    const audit = await svc.admin("GET", "/api/v1/audit");
+    expect(audit.body.audit.map((a: { action: string; target: string | null; status: number }) => [a.action, a.target, a.status])).toEqual([
+      ["DELETE /api/v1/currents/:id", id, 204],
+      ["PATCH /api/v1/currents/:id", id, 200],
+      ["POST /api/v1/currents/:id/launch", id, 200],
+      ["POST /api/v1/currents", null, 201],
+    ]);
+    expect(audit.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(audit.headers.get("x-frame-options")).toBe("DENY");
+    expect(audit.headers.get("content-security-policy")).toMatch(/default-src 'self'/);
+  });
+});
