@@ -47,7 +47,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
   try {
     const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
     const credentials = new CredentialService(store, now);
-    const bootstrap = await credentials.bootstrap({ adminToken: config.adminToken, ingestKey: config.ingestKey });
+    const bootstrap = await credentials.bootstrap({ adminToken: config.adminToken, readonlyToken: config.readonlyToken, ingestKey: config.ingestKey });
     const currents = new CurrentService(store, secretBox, config, logger, now);
     const metrics = new Metrics({
       dataDir: config.dataDir,

@@ -20,6 +20,8 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly adminToken?: string;
+  /** A read-only admin token (GET requests only), for dashboards and monitoring. */
+  readonly readonlyToken?: string;
   readonly ingestKey?: string;
   readonly masterKey?: string;
   /** Lets endpoints on loopback/private addresses through the SSRF guard. */
@@ -118,6 +120,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = pro
     host,
     dataDir,
     adminToken: secret("CURRENTS_ADMIN_TOKEN", 16),
+    readonlyToken: secret("CURRENTS_READONLY_TOKEN", 16),
     ingestKey: secret("CURRENTS_INGEST_KEY", 16),
     masterKey,
     allowPrivateEndpoints: flags.allowPrivateEndpoints || bool("CURRENTS_ALLOW_PRIVATE_ENDPOINTS", env.CURRENTS_ALLOW_PRIVATE_ENDPOINTS),

@@ -4,6 +4,7 @@ import type { IngestKeyRecord, Store } from "../store/port.js";
 import { credentialMatches, generateCredential, hashCredential, maskSecret } from "./credentials.js";
 
 const ADMIN_HASH = "admin_token_hash";
+const READONLY_HASH = "readonly_token_hash";
 
 export interface BootstrapResult {
   /** Set only when the admin token was generated now: print it once. */
@@ -34,11 +35,12 @@ const viewKey = (k: IngestKeyRecord): IngestKeyView => ({
  */
 export class CredentialService {
   #adminHash: string | undefined;
+  #readonlyHash: string | undefined;
   #keys = new Map<string, IngestKeyRecord>();
 
   constructor(private readonly store: Store, private readonly now: () => number = Date.now) {}
 
-  async bootstrap(options: { adminToken?: string; ingestKey?: string }): Promise<BootstrapResult> {
+  async bootstrap(options: { adminToken?: string; readonlyToken?: string; ingestKey?: string }): Promise<BootstrapResult> {
     const result: { generatedAdminToken?: string; generatedIngestKey?: string } = {};
     await this.store.config.ensureWorkspace("default", this.now());
     if (options.adminToken) {
@@ -49,6 +51,8 @@ export class CredentialService {
       result.generatedAdminToken = token;
     }
     this.#adminHash = await this.store.config.getSetting(ADMIN_HASH);
+    if (options.readonlyToken) await this.store.config.setSetting(READONLY_HASH, hashCredential(options.readonlyToken));
+    this.#readonlyHash = await this.store.config.getSetting(READONLY_HASH);
     if (options.ingestKey) {
       if (!(await this.store.config.findIngestKey(hashCredential(options.ingestKey)))) {
         await this.#insertKey("default", options.ingestKey);
@@ -77,6 +81,13 @@ export class CredentialService {
   isAdmin(presented: string | undefined): boolean {
     if (!presented || !this.#adminHash) return false;
     return credentialMatches(presented, this.#adminHash);
+  }
+
+  /** The role a presented admin credential gives: full, read-only, or none. */
+  adminRole(presented: string | undefined): "admin" | "readonly" | undefined {
+    if (this.isAdmin(presented)) return "admin";
+    if (presented && this.#readonlyHash && credentialMatches(presented, this.#readonlyHash)) return "readonly";
+    return undefined;
   }
 
   /** The workspace of a valid, unrevoked ingest key. */

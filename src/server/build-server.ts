@@ -92,8 +92,10 @@ export function buildServer(s: Services): FastifyInstance {
 
   void app.register(async (admin) => {
     admin.addHook("onRequest", async (request) => {
-      if (!s.credentials.isAdmin(bearerToken(request.headers.authorization))) {
-        throw new ClientError(401, "unauthorized", "a valid admin token is required (Authorization: Bearer <admin token>)");
+      const role = s.credentials.adminRole(bearerToken(request.headers.authorization));
+      if (!role) throw new ClientError(401, "unauthorized", "a valid admin token is required (Authorization: Bearer <admin token>)");
+      if (role === "readonly" && request.method !== "GET" && request.method !== "HEAD") {
+        throw new ClientError(403, "read_only", "this token is read-only: it can look, not change");
       }
     });
     // Audit log: every admin change (not reads), who, what, which object, when, how it ended.

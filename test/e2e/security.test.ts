@@ -154,6 +154,17 @@ describe("hard edges", () => {
     expect((await svc.ingest(batch(10), other)).status).toBe(200);
   });
 
+  it("gives a read-only token reads, not changes", async () => {
+    const svc = await service({ config: { readonlyToken: "read-only-token-0123456789" } });
+    const ro = (method: string, path: string, body?: unknown) => svc.call(method, path, body, "read-only-token-0123456789");
+    expect((await ro("GET", "/api/v1/currents")).status).toBe(200);
+    expect((await ro("GET", "/api/v1/event-types")).status).toBe(200);
+    const denied = await ro("POST", "/api/v1/currents", { name: "x", partner: "heap", settings: { endpoint: "https://example.com/x" }, events: [] });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toMatch(/read-only/);
+    expect((await ro("POST", "/api/v1/ingest-keys", { workspace: "default" })).status).toBe(403);
+  });
+
   it("records admin actions in the audit log, and sets security headers", async () => {
     const svc = await service();
     const partner = await receiver();
