@@ -2,6 +2,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import secureJson from "secure-json-parse";
 import { ClientError } from "../errors.js";
 import { bearerToken } from "../security/credentials.js";
+import { SESSION_COOKIE, SessionStore, readCookie } from "../security/sessions.js";
+import { sessionRoutes } from "./routes/session.js";
 import { adminMiscRoutes } from "./routes/admin-misc.js";
 import { currentActionRoutes } from "./routes/current-actions.js";
 import { currentRoutes } from "./routes/currents.js";
@@ -89,12 +91,24 @@ export function buildServer(s: Services): FastifyInstance {
   });
 
   ingestRoutes(app, s);
+  const sessions = new SessionStore(undefined, s.now);
+  sessionRoutes(app, s, sessions);
 
   void app.register(async (admin) => {
     admin.addHook("onRequest", async (request) => {
-      const role = s.credentials.adminRole(bearerToken(request.headers.authorization));
+      const bearer = bearerToken(request.headers.authorization);
+      let role = s.credentials.adminRole(bearer);
+      const mutating = request.method !== "GET" && request.method !== "HEAD";
+      if (!role && !bearer) {
+        // Dashboard session: HttpOnly cookie, plus the CSRF token for any change.
+        const session = sessions.get(readCookie(request.headers.cookie, SESSION_COOKIE));
+        if (session && mutating && !SessionStore.csrfMatches(session, request.headers["x-csrf-token"] as string | undefined)) {
+          throw new ClientError(403, "csrf", "missing or wrong X-CSRF-Token for this session");
+        }
+        role = session?.role;
+      }
       if (!role) throw new ClientError(401, "unauthorized", "a valid admin token is required (Authorization: Bearer <admin token>)");
-      if (role === "readonly" && request.method !== "GET" && request.method !== "HEAD") {
+      if (role === "readonly" && mutating) {
         throw new ClientError(403, "read_only", "this token is read-only: it can look, not change");
       }
     });

@@ -154,6 +154,36 @@ describe("hard edges", () => {
     expect((await svc.ingest(batch(10), other)).status).toBe(200);
   });
 
+  it("logs in to an HttpOnly SameSite=Strict session whose changes need the CSRF token", async () => {
+    const svc = await service();
+    const login = (token: string) => fetch(`${svc.url}/api/v1/session`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }) });
+    expect((await login("wrong-token")).status).toBe(401);
+    const ok = await login(ADMIN);
+    expect(ok.status).toBe(200);
+    const setCookie = ok.headers.get("set-cookie") ?? "";
+    expect(setCookie).toMatch(/^currents_session=[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+/);
+    const { csrfToken, role } = (await ok.json()) as { csrfToken: string; role: string };
+    expect(role).toBe("admin");
+    const cookie = setCookie.split(";")[0] as string;
+    const withCookie = (method: string, path: string, headers: Record<string, string> = {}, body?: unknown) =>
+      fetch(`${svc.url}${path}`, { method, headers: { cookie, ...(body ? { "content-type": "application/json" } : {}), ...headers }, body: body ? JSON.stringify(body) : undefined });
+    expect((await withCookie("GET", "/api/v1/currents")).status).toBe(200);
+    expect(await (await withCookie("GET", "/api/v1/session")).json()).toEqual({ role: "admin", csrfToken });
+    const current = { name: "x", partner: "heap", settings: { endpoint: "https://example.com/x" }, events: [] };
+    const noCsrf = await withCookie("POST", "/api/v1/currents", {}, current);
+    expect(noCsrf.status).toBe(403);
+    expect(await noCsrf.text()).toMatch(/CSRF/);
+    expect((await withCookie("POST", "/api/v1/currents", { "x-csrf-token": "forged" }, current)).status).toBe(403);
+    expect((await withCookie("POST", "/api/v1/currents", { "x-csrf-token": csrfToken }, current)).status).toBe(201);
+    expect((await withCookie("DELETE", "/api/v1/session")).status).toBe(204);
+    expect((await withCookie("GET", "/api/v1/currents")).status).toBe(401);
+    // Guessing tokens is slowed down.
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await login(`guess-${i}`)).status);
+    expect(statuses.slice(0, 9).every((x) => x === 401)).toBe(true); // with the wrong login above: 10 failures allowed
+    expect(statuses.slice(10)).toContain(429);
+  });
+
   it("gives a read-only token reads, not changes", async () => {
     const svc = await service({ config: { readonlyToken: "read-only-token-0123456789" } });
     const ro = (method: string, path: string, body?: unknown) => svc.call(method, path, body, "read-only-token-0123456789");

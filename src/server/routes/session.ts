@@ -1,0 +1,41 @@
+import { Type } from "@sinclair/typebox";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { ClientError } from "../../errors.js";
+import { RateLimiter } from "../../security/rate-limiter.js";
+import { SESSION_COOKIE, type SessionStore, readCookie } from "../../security/sessions.js";
+import type { Services } from "../services.js";
+
+const isHttps = (req: FastifyRequest) => req.protocol === "https" || req.headers["x-forwarded-proto"] === "https";
+
+function cookie(req: FastifyRequest, value: string, maxAgeSeconds: number): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}${isHttps(req) ? "; Secure" : ""}`;
+}
+
+/** Dashboard login / logout: POST, GET and DELETE /api/v1/session. */
+export function sessionRoutes(app: FastifyInstance, s: Services, sessions: SessionStore): void {
+  const failedLogins = new RateLimiter(10 / 60, 10, s.now); // 10 failed tries, then one every 6 s, per address
+
+  app.post("/api/v1/session", {
+    schema: { body: Type.Object({ token: Type.String({ maxLength: 512 }) }, { additionalProperties: false }) },
+  }, async (req, reply) => {
+    const role = s.credentials.adminRole((req.body as { token: string }).token);
+    if (!role) {
+      const wait = failedLogins.take(req.ip, 1);
+      if (wait > 0) throw Object.assign(new ClientError(429, "too_many_logins", `too many failed logins; retry in ${wait} s`), { retryAfterSeconds: wait });
+      throw new ClientError(401, "unauthorized", "this token is not valid");
+    }
+    const session = sessions.create(role);
+    return reply.header("set-cookie", cookie(req, session.id, session.maxAgeSeconds)).send({ role, csrfToken: session.csrfToken });
+  });
+
+  app.get("/api/v1/session", async (req) => {
+    const session = sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
+    if (!session) throw new ClientError(401, "unauthorized", "not logged in");
+    return { role: session.role, csrfToken: session.csrfToken };
+  });
+
+  app.delete("/api/v1/session", async (req, reply) => {
+    sessions.delete(readCookie(req.headers.cookie, SESSION_COOKIE));
+    return reply.header("set-cookie", cookie(req, "", 0)).code(204).send();
+  });
+}
