@@ -125,6 +125,20 @@ export class CurrentService {
     return this.view(record);
   }
 
+  /** The connection check for settings not saved yet (the wizard's button). */
+  async checkConnection(partnerId: string, settings: Record<string, unknown>) {
+    const partner = this.#partner(partnerId);
+    const { plain, secrets } = checkSettings(partner, settings, this.config.allowPrivateEndpoints);
+    const now = this.now();
+    const probe: CurrentRecord = {
+      id: `check-${randomUUID()}`, workspace: "default", name: "connection check", partner: partner.id, contactEmail: null,
+      settings: plain, secretsEnc: null, secretHints: {}, events: [], transformations: [], batching: {},
+      status: "draft", statusReason: null, statusSince: now, createdAt: now, updatedAt: now, launchedAt: null,
+    };
+    if (!this.#engine) throw new Error("delivery engine not attached");
+    return this.#engine.connectionCheck(probe, { ...plain, ...secrets });
+  }
+
   async #get(id: string): Promise<CurrentRecord> {
     const c = await this.store.config.getCurrent(id);
     if (!c) throw notFound(`Current ${id.slice(0, 64)}`);

@@ -184,8 +184,8 @@ export class DeliveryEngine {
   }
 
   /** The connection check: `{"events":[]}` with the credentials. */
-  async connectionCheck(current: CurrentRecord): Promise<AttemptResult> {
-    const t = this.#target(current);
+  async connectionCheck(current: CurrentRecord, settings?: ResolvedSettings): Promise<AttemptResult> {
+    const t = settings ? { ...this.#target({ ...current, secretsEnc: null }), settings } : this.#target(current);
     const req = t.partner.buildRequest({ bodies: [], idempotencyKey: `${current.id}:check:${this.#now()}` }, t.settings, this.#now());
     return this.#sender.send(req, t.requestTimeoutMs);
   }

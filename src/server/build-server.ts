@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
 import { ClientError } from "../errors.js";
@@ -89,6 +92,10 @@ export function buildServer(s: Services): FastifyInstance {
     const body = await s.metrics.registry.metrics();
     return reply.header("content-type", s.metrics.registry.contentType).send(body);
   });
+
+  // The dashboard (built by `npm install` into web/dist), served at /.
+  const webRoot = fileURLToPath(new URL("../../web/dist/", import.meta.url));
+  if (existsSync(webRoot)) void app.register(fastifyStatic, { root: webRoot, prefix: "/", index: ["index.html"] });
 
   ingestRoutes(app, s);
   const sessions = new SessionStore(undefined, s.now);

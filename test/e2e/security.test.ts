@@ -177,6 +177,7 @@ describe("hard edges", () => {
     expect((await withCookie("POST", "/api/v1/currents", { "x-csrf-token": csrfToken }, current)).status).toBe(201);
     expect((await withCookie("DELETE", "/api/v1/session")).status).toBe(204);
     expect((await withCookie("GET", "/api/v1/currents")).status).toBe(401);
+    expect(await (await withCookie("GET", "/api/v1/session")).json()).toEqual({ role: null });
     // Guessing tokens is slowed down.
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await login(`guess-${i}`)).status);

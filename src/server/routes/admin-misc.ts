@@ -8,6 +8,19 @@ import type { Services } from "../services.js";
 export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
   app.get("/api/v1/event-types", async () => eventTypesByGroup());
   app.get("/api/v1/partners", async () => ({ partners: describePartners() }));
+  // The wizard's "Check connection": the connection check with settings not yet saved.
+  app.post("/api/v1/partners/:id/check", {
+    schema: {
+      params: Type.Object({ id: Type.String({ maxLength: 50 }) }),
+      body: Type.Object({ settings: Type.Record(Type.String(), Type.Union([Type.String(), Type.Boolean(), Type.Null()])) }, { additionalProperties: false }),
+    },
+  }, async (req) => {
+    const result = await s.currents.checkConnection((req.params as { id: string }).id, (req.body as { settings: Record<string, unknown> }).settings);
+    return result.kind === "answered"
+      ? { ok: result.status >= 200 && result.status < 300, status: result.status, latencyMs: result.latencyMs }
+      : { ok: false, status: null, latencyMs: result.latencyMs, error: result.error };
+  });
+
   app.get("/api/v1/workspaces", async () => ({ workspaces: await s.store.config.listWorkspaces() }));
 
   app.post("/api/v1/ingest-keys", {

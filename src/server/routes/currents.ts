@@ -62,10 +62,12 @@ export function currentRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.get("/api/v1/currents/:id/dead-letters", {
-    schema: { params: IdParams, querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })), after: Type.Optional(Type.Integer({ minimum: 0 })) }) },
+    schema: { params: IdParams, querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })), after: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$" })) }) },
   }, async (req) => {
     const { id } = req.params as { id: string };
-    const { limit, after } = req.query as { limit?: number; after?: number };
+    const q = req.query as { limit?: string; after?: string };
+    const limit = q.limit === undefined ? undefined : Math.min(Math.max(Number(q.limit), 1), 1000);
+    const after = q.after === undefined ? undefined : Number(q.after);
     await s.currents.record(id);
     const letters = await s.store.deadLetters.list(id, limit ?? 100, after ?? 0);
     return {

@@ -28,10 +28,10 @@ export function sessionRoutes(app: FastifyInstance, s: Services, sessions: Sessi
     return reply.header("set-cookie", cookie(req, session.id, session.maxAgeSeconds)).send({ role, csrfToken: session.csrfToken });
   });
 
+  // Who is logged in: `{"role": null}` when nobody (not an error: the dashboard asks on load).
   app.get("/api/v1/session", async (req) => {
     const session = sessions.get(readCookie(req.headers.cookie, SESSION_COOKIE));
-    if (!session) throw new ClientError(401, "unauthorized", "not logged in");
-    return { role: session.role, csrfToken: session.csrfToken };
+    return session ? { role: session.role, csrfToken: session.csrfToken } : { role: null };
   });
 
   app.delete("/api/v1/session", async (req, reply) => {

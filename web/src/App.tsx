@@ -1,0 +1,43 @@
+import { useEffect, useState } from "react";
+import { logout, resumeSession } from "./api";
+import { CreateWizard } from "./pages/CreateWizard";
+import { CurrentPage } from "./pages/CurrentPage";
+import { CurrentsList } from "./pages/CurrentsList";
+import { IngestKeys } from "./pages/IngestKeys";
+import { Login } from "./pages/Login";
+
+/** Hash routes: #/ (Data Export), #/new, #/currents/<id>, #/keys. */
+function useRoute(): string {
+  const [route, setRoute] = useState(location.hash.slice(1) || "/");
+  useEffect(() => {
+    const on = () => setRoute(location.hash.slice(1) || "/");
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  return route;
+}
+
+export function App() {
+  const [role, setRole] = useState<string | undefined | null>(null);
+  const route = useRoute();
+  useEffect(() => { void resumeSession().then(setRole); }, []);
+  if (role === null) return <main className="page"><p>Loading…</p></main>;
+  if (!role) return <Login onLogin={setRole} />;
+  const current = /^\/currents\/([\w-]+)$/.exec(route)?.[1];
+  return (
+    <>
+      <header className="topbar">
+        <strong className="brand">Currents</strong>
+        <nav aria-label="Main">
+          <span className="crumb">Partner Integrations</span>
+          <a href="#/" aria-current={route === "/" ? "page" : undefined}>Data Export</a>
+          <a href="#/keys" aria-current={route === "/keys" ? "page" : undefined}>Ingest keys</a>
+        </nav>
+        <button type="button" className="link" onClick={() => void logout().then(() => setRole(undefined))}>Log out</button>
+      </header>
+      <main className="page">
+        {route === "/new" ? <CreateWizard /> : current ? <CurrentPage id={current} readOnly={role === "readonly"} /> : route === "/keys" ? <IngestKeys /> : <CurrentsList />}
+      </main>
+    </>
+  );
+}

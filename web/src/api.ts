@@ -1,0 +1,75 @@
+/** The dashboard's client of the admin API: cookie session + CSRF token, errors in words. */
+let csrfToken: string | undefined;
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (method !== "GET" && csrfToken) headers["x-csrf-token"] = csrfToken;
+  let res: Response;
+  try {
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, "Currents cannot be reached. Is the service running?");
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let json: unknown;
+  try { json = text ? JSON.parse(text) : undefined; } catch { json = undefined; }
+  if (!res.ok) {
+    const err = (json as { error?: { message?: string; field?: string } } | undefined)?.error;
+    throw new ApiError(res.status, err?.message ?? `The server answered ${res.status}.`, err?.field);
+  }
+  return json as T;
+}
+
+export async function login(token: string): Promise<string> {
+  const r = await api<{ role: string; csrfToken: string }>("POST", "/api/v1/session", { token });
+  csrfToken = r.csrfToken;
+  return r.role;
+}
+
+export async function resumeSession(): Promise<string | undefined> {
+  try {
+    const r = await api<{ role: string | null; csrfToken?: string }>("GET", "/api/v1/session");
+    csrfToken = r.csrfToken;
+    return r.role ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function logout(): Promise<void> {
+  await api("DELETE", "/api/v1/session").catch(() => undefined);
+  csrfToken = undefined;
+}
+
+export interface Stats {
+  delivered: number; pending: number; failedAttempts: number; deadLettered: number; expired: number;
+  oldestPendingAgeMs: number | null; lastDeliveredAt: string | null; lastError: string | null;
+  job: { kind: string; state: string; total: number; sent: number; detail: string | null } | null;
+}
+export interface Current {
+  id: string; name: string; partner: string; workspace: string; contactEmail: string | null;
+  settings: Record<string, unknown>; events: string[]; transformations: Array<{ field: string; action: "remove" | "hash" }>;
+  status: string; statusReason: string | null; createdAt: string; launchedAt: string | null; stats: Stats;
+}
+export interface EventTypeGroup {
+  id: string; name: string;
+  eventTypes: Array<{ type: string; channel: string; description: string; deprecated: boolean; piiFields: string[] }>;
+}
+
+export function formatAge(ms: number | null): string {
+  if (ms === null) return "—";
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}
+
+export const partnerTitle = (p: string) => (p === "heap" ? "Heap Export" : p === "custom_http" ? "Custom Currents Export" : p);

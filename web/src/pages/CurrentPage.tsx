@@ -1,0 +1,95 @@
+import { useCallback, useEffect, useState } from "react";
+import { type Current, api, formatAge, partnerTitle } from "../api";
+import { DeadLetters } from "./DeadLetters";
+import { EditCurrent } from "./EditCurrent";
+
+interface Attempt { at: string; events: number; status: number | null; latencyMs: number; outcome: string; error: string | null }
+
+/** A Current: status, counters, actions, recent attempts, dead letters, replay, history. */
+export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean }) {
+  const [current, setCurrent] = useState<Current>();
+  const [attempts, setAttempts] = useState<Attempt[]>([]);
+  const [history, setHistory] = useState<Array<{ at: string; kind: string; status: string | null; message: string }>>([]);
+  const [message, setMessage] = useState<string>();
+  const [error, setError] = useState<string>();
+  const [editing, setEditing] = useState(false);
+  const [from, setFrom] = useState("");
+  const [to, setTo] = useState("");
+  const load = useCallback(async () => {
+    try {
+      const [c, a, h] = await Promise.all([
+        api<Current>("GET", `/api/v1/currents/${id}`),
+        api<{ attempts: Attempt[] }>("GET", `/api/v1/currents/${id}/attempts`),
+        api<{ history: typeof history }>("GET", `/api/v1/currents/${id}/history`),
+      ]);
+      setCurrent(c); setAttempts(a.attempts.slice(0, 20)); setHistory(h.history.slice(0, 20));
+    } catch (e) { setError((e as Error).message); }
+  }, [id]);
+  useEffect(() => {
+    void load();
+    const t = setInterval(() => void load(), 1500);
+    return () => clearInterval(t);
+  }, [load]);
+  const act = async (what: string, fn: () => Promise<unknown>, done: (r: unknown) => string) => {
+    setError(undefined); setMessage(`${what}…`);
+    try { setMessage(done(await fn())); await load(); } catch (e) { setMessage(undefined); setError((e as Error).message); }
+  };
+  if (!current) return <p>{error ?? "Loading…"}</p>;
+  const s = current.stats;
+  return (
+    <section>
+      <p><a href="#/">← Data Export</a></p>
+      <div className="row">
+        <h1>{current.name}</h1>
+        <span className={`status ${current.status}`} data-testid="status">{current.status}</span>
+      </div>
+      {current.status === "failing" && <div role="alert" className="banner">This Current is failing: {current.statusReason}. Events are kept; fix the endpoint or token with Edit, or wait for the next automatic check.</div>}
+      {current.status === "disabled" && <div role="alert" className="banner">This Current was disabled after failing for 5 days: {current.statusReason}. Resume it to deliver its backlog.</div>}
+      <p>{partnerTitle(current.partner)} · {String(current.settings.endpoint)} · workspace {current.workspace}</p>
+      <dl className="stats">
+        <div><dt>Delivered</dt><dd data-testid="delivered">{s.delivered}</dd></div>
+        <div><dt>Pending</dt><dd>{s.pending}</dd></div>
+        <div><dt>Oldest pending</dt><dd>{formatAge(s.oldestPendingAgeMs)}</dd></div>
+        <div><dt>Failed attempts</dt><dd>{s.failedAttempts}</dd></div>
+        <div><dt>Dead letters</dt><dd>{s.deadLettered}</dd></div>
+        <div><dt>Expired</dt><dd>{s.expired}</dd></div>
+        <div><dt>Last delivered</dt><dd>{s.lastDeliveredAt ? new Date(s.lastDeliveredAt).toLocaleString() : "—"}</dd></div>
+      </dl>
+      {s.lastError && <p><strong>Last error:</strong> {s.lastError}</p>}
+      {s.job && <p aria-live="polite">{s.job.kind}: {s.job.sent} / {s.job.total} sent ({s.job.state}{s.job.detail ? `: ${s.job.detail}` : ""})
+        <progress max={Math.max(1, s.job.total)} value={s.job.sent} aria-label={`${s.job.kind} progress`} /></p>}
+      {message && <p aria-live="polite" className="ok">{message}</p>}
+      {error && <p role="alert" className="error">{error}</p>}
+      {!readOnly && (
+        <div className="row actions">
+          <button type="button" onClick={() => void act("Sending test events", () => api("POST", `/api/v1/currents/${id}/test`),
+            (r) => { const t = r as { ok: boolean; events: number; status: number | null; latencyMs: number; error?: string }; return t.ok ? `Sent ${t.events} test events: HTTP ${t.status} in ${Math.round(t.latencyMs)} ms.` : `Test events refused: ${t.error ?? `HTTP ${t.status}`}.`; })}>Send Test Events</button>
+          {current.status === "draft" && <button type="button" onClick={() => void act("Launching", () => api("POST", `/api/v1/currents/${id}/launch`), () => "Launched.")}>Launch Current</button>}
+          {(current.status === "active" || current.status === "failing") && <button type="button" className="secondary" onClick={() => void act("Pausing", () => api("POST", `/api/v1/currents/${id}/pause`), () => "Paused; events are kept.")}>Pause</button>}
+          {["paused", "failing", "disabled"].includes(current.status) && <button type="button" onClick={() => void act("Resuming", () => api("POST", `/api/v1/currents/${id}/resume`), () => "Resumed.")}>Resume</button>}
+          <button type="button" className="secondary" onClick={() => setEditing(!editing)}>Edit</button>
+          <button type="button" className="danger" onClick={() => {
+            if (confirm(`Delete the Current "${current.name}"? Its pending events will not be sent.`)) void api("DELETE", `/api/v1/currents/${id}`).then(() => { location.hash = "#/"; }, (e: Error) => setError(e.message));
+          }}>Delete</button>
+        </div>
+      )}
+      {editing && <EditCurrent current={current} onDone={(msg) => { setEditing(false); setMessage(msg); void load(); }} />}
+      <h2>Recent attempts</h2>
+      <table>
+        <thead><tr><th>Time</th><th>Events</th><th>Status</th><th>Latency</th><th>Outcome</th><th>Error</th></tr></thead>
+        <tbody>{attempts.map((a, i) => <tr key={i}><td>{new Date(a.at).toLocaleTimeString()}</td><td>{a.events}</td><td>{a.status ?? "—"}</td><td>{Math.round(a.latencyMs)} ms</td><td>{a.outcome}</td><td>{a.error ?? ""}</td></tr>)}</tbody>
+      </table>
+      <DeadLetters id={id} readOnly={readOnly} onChange={() => void load()} />
+      {!readOnly && (
+        <form className="row" onSubmit={(e) => { e.preventDefault(); void act("Starting the replay", () => api("POST", `/api/v1/currents/${id}/replay`, { from: new Date(from).toISOString(), ...(to ? { to: new Date(to).toISOString() } : {}) }), () => "Replay started."); }}>
+          <h2>Replay</h2>
+          <label>From <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} required /></label>
+          <label>To <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} /></label>
+          <button type="submit">Replay</button>
+        </form>
+      )}
+      <h2>History</h2>
+      <ul>{history.map((h, i) => <li key={i}>{new Date(h.at).toLocaleString()}: {h.kind === "notice" ? "notice" : "status"} {h.status}: {h.message}</li>)}</ul>
+    </section>
+  );
+}

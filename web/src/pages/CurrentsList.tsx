@@ -1,0 +1,49 @@
+import { useEffect, useState } from "react";
+import { type Current, api, formatAge, partnerTitle } from "../api";
+
+export function CurrentsList() {
+  const [workspaces, setWorkspaces] = useState<string[]>(["default"]);
+  const [workspace, setWorkspace] = useState("default");
+  const [currents, setCurrents] = useState<Current[]>();
+  const [error, setError] = useState<string>();
+  useEffect(() => { void api<{ workspaces: string[] }>("GET", "/api/v1/workspaces").then((r) => setWorkspaces(r.workspaces)); }, []);
+  useEffect(() => {
+    let live = true;
+    const load = () => api<{ currents: Current[] }>("GET", `/api/v1/currents?workspace=${encodeURIComponent(workspace)}`)
+      .then((r) => live && setCurrents(r.currents), (e: Error) => live && setError(e.message));
+    void load();
+    const t = setInterval(load, 2000);
+    return () => { live = false; clearInterval(t); };
+  }, [workspace]);
+  return (
+    <section>
+      <div className="row">
+        <h1>Data Export</h1>
+        <label className="inline">Workspace{" "}
+          <select value={workspace} onChange={(e) => setWorkspace(e.target.value)}>{workspaces.map((w) => <option key={w}>{w}</option>)}</select>
+        </label>
+        <a className="button" href="#/new">Create New Current</a>
+      </div>
+      {error && <p role="alert" className="error">{error}</p>}
+      {currents && currents.length === 0 && <p>No Currents yet. Create one to stream events to Heap or your own endpoint.</p>}
+      {currents && currents.length > 0 && (
+        <table>
+          <thead><tr><th>Name</th><th>Partner</th><th>Status</th><th>Delivered</th><th>Errors</th><th>Pending</th><th>Oldest pending</th></tr></thead>
+          <tbody>
+            {currents.map((c) => (
+              <tr key={c.id}>
+                <td><a href={`#/currents/${c.id}`}>{c.name}</a></td>
+                <td>{partnerTitle(c.partner)}</td>
+                <td><span className={`status ${c.status}`}>{c.status}</span>{c.statusReason && c.status === "failing" ? <small> {c.statusReason}</small> : null}</td>
+                <td>{c.stats.delivered}</td>
+                <td>{c.stats.failedAttempts + c.stats.deadLettered}</td>
+                <td>{c.stats.pending}</td>
+                <td>{formatAge(c.stats.oldestPendingAgeMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
