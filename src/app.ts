@@ -5,6 +5,7 @@ import { CurrentService } from "./currents/current-service.js";
 import { FailingMonitor, type FailingRules } from "./currents/failing-monitor.js";
 import { Notifier } from "./notices/notifier.js";
 import { DeliveryEngine } from "./delivery/delivery-engine.js";
+import { MinuteSeries } from "./delivery/minute-series.js";
 import type { RetryPolicy } from "./delivery/retry-policy.js";
 import { type BootstrapResult, CredentialService } from "./security/credential-service.js";
 import { SecretBox, loadMasterKey } from "./security/secret-box.js";
@@ -25,6 +26,8 @@ export interface CurrentsOptions {
   readonly failingRules?: FailingRules;
   /** How often failing Currents are looked at (probes, disabling). @defaultValue 15_000 */
   readonly failingCheckMs?: number;
+  /** How often the per-minute chart series is written. @defaultValue 10_000 */
+  readonly seriesFlushMs?: number;
 }
 
 export interface CurrentsApp {
@@ -49,6 +52,16 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     const credentials = new CredentialService(store, now);
     const bootstrap = await credentials.bootstrap({ adminToken: config.adminToken, readonlyToken: config.readonlyToken, ingestKey: config.ingestKey });
     const currents = new CurrentService(store, secretBox, config, logger, now);
+    const series = new MinuteSeries(now);
+    const writeSeries = async () => {
+      const backlogs = new Map<string, { pending: number; oldestAgeMs: number | null }>();
+      for (const c of await store.config.listCurrents()) {
+        if (c.status === "draft") continue;
+        const st = await currents.stats(c);
+        backlogs.set(c.id, { pending: st.pending, oldestAgeMs: st.oldestPendingAgeMs });
+      }
+      await store.config.upsertMinutes(series.points(backlogs));
+    };
     const metrics = new Metrics({
       dataDir: config.dataDir,
       backlog: async () => {
@@ -70,7 +83,10 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       onFailing: (id, reason) => {
         currents.markFailing(id, reason).catch((err: unknown) => logger.error({ err, currentId: id }, "could not mark Current failing"));
       },
-      onAttempt: (id, attempt) => metrics.onAttempt(id, attempt),
+      onAttempt: (id, attempt) => {
+        metrics.onAttempt(id, attempt);
+        series.record(id, attempt);
+      },
       onDeadLetters: (id, count) => {
         currents.deadLettersAppeared(id, count).catch((err: unknown) => logger.error({ err, currentId: id }, "could not send a dead-letter notice"));
       },
@@ -97,8 +113,15 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     const sweep = () =>
       sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() })
         .catch((err: unknown) => logger.error({ err }, "retention sweep failed"));
-    const sweepTimer = setInterval(sweep, options.retentionSweepMs ?? 60_000);
+    const sweepTimer = setInterval(() => {
+      void sweep();
+      store.config.deleteMinutesBefore(Math.floor(now() / 60_000) - 2 * 1440).catch((err: unknown) => logger.error({ err }, "series cleanup failed"));
+    }, options.retentionSweepMs ?? 60_000);
     sweepTimer.unref();
+    const seriesTimer = setInterval(() => {
+      writeSeries().catch((err: unknown) => logger.error({ err }, "could not write the delivery series"));
+    }, options.seriesFlushMs ?? 10_000);
+    seriesTimer.unref();
     let closed = false;
     return {
       services,
@@ -118,8 +141,10 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         closed = true;
         clearInterval(sweepTimer);
         clearInterval(failingTimer);
+        clearInterval(seriesTimer);
         await server.close();
         await engine.stop();
+        await writeSeries().catch(() => undefined);
         await notifier.settle();
         notifier.close();
         await store.close();

@@ -16,6 +16,8 @@ import type { CurrentRecord, CurrentStatus } from "./model.js";
 
 export interface CurrentStats {
   delivered: number;
+  /** Delivered in the last 24 h (from the per-minute series, written every 10 s). */
+  delivered24h: number;
   pending: number;
   failedAttempts: number;
   deadLettered: number;
@@ -158,6 +160,15 @@ export class CurrentService {
     return Promise.all(all.map((c) => this.view(c)));
   }
 
+  /** Per-minute points of the last `minutes` minutes, for the charts. */
+  async series(id: string, minutes: number) {
+    await this.#get(id);
+    const since = Math.floor(this.now() / 60_000) - minutes + 1;
+    return (await this.store.config.listMinutes(id, since)).map((p) => ({
+      at: new Date(p.minute * 60_000).toISOString(), delivered: p.delivered, failed: p.failed, p50Ms: p.p50Ms, p99Ms: p.p99Ms, backlog: p.backlog, oldestAgeMs: p.oldestAgeMs,
+    }));
+  }
+
   /** Update Current: changes settings without losing events (the position is kept). */
   async update(id: string, input: CurrentInput): Promise<CurrentView> {
     const old = await this.#get(id);
@@ -298,6 +309,7 @@ export class CurrentService {
       : await this.store.events.count({ workspace: c.workspace, types: c.events }, p.ackedSeq);
     return {
       delivered: p?.delivered ?? 0,
+      delivered24h: (await this.store.config.deliveredSince(Math.floor(this.now() / 60_000) - 1439)).get(c.id) ?? 0,
       pending: pending.count,
       failedAttempts: p?.failedAttempts ?? 0,
       deadLettered: await this.store.deadLetters.count(c.id),

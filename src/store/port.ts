@@ -123,6 +123,19 @@ export interface AuditEntry {
   readonly requestId: string | null;
 }
 
+/** One minute of a Current's delivery, for the dashboard's charts. */
+export interface MinutePoint {
+  readonly currentId: string;
+  /** Minutes since the epoch. */
+  readonly minute: number;
+  readonly delivered: number;
+  readonly failed: number;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly backlog: number | null;
+  readonly oldestAgeMs: number | null;
+}
+
 export interface ConfigRepository {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
@@ -145,6 +158,13 @@ export interface ConfigRepository {
 
   addAudit(entry: Omit<AuditEntry, "id">): Promise<void>;
   listAudit(limit: number, beforeId?: number): Promise<AuditEntry[]>;
+
+  /** Writes (replaces) minute points. */
+  upsertMinutes(points: readonly MinutePoint[]): Promise<void>;
+  listMinutes(currentId: string, sinceMinute: number): Promise<MinutePoint[]>;
+  /** Events delivered per Current since a minute (the list's "delivered (24 h)"). */
+  deliveredSince(sinceMinute: number): Promise<Map<string, number>>;
+  deleteMinutesBefore(minute: number): Promise<number>;
 
   addHistory(entry: Omit<HistoryEntry, "id">): Promise<void>;
   listHistory(currentId: string, limit: number): Promise<HistoryEntry[]>;

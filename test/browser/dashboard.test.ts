@@ -31,7 +31,7 @@ async function open(svc: Service): Promise<{ page: Page; consoleErrors: string[]
 
 async function setup(respond?: Parameters<typeof startReceiver>[0]) {
   const receiver: Receiver = await startReceiver(respond);
-  const svc = await startService();
+  const svc = await startService({ app: { seriesFlushMs: 200 } });
   cleanup.push(() => receiver.close(), () => svc.close());
   return { receiver, svc };
 }
@@ -81,7 +81,12 @@ describe.runIf(run)("dashboard in Chromium", () => {
     for (const r of receiver.requests.filter((q) => q.events.length > 0)) expect(r.headers.authorization).toBe("Bearer heap-token-5678");
     const email = receiver.events().find((e) => e.event_type === "users.messages.email.Send");
     expect((email?.properties as Record<string, string>).email_address).toMatch(/^[0-9a-f]{64}$/);
+    await page.getByLabel("Events delivered per minute").waitFor({ timeout: 15_000 });
+    await page.getByLabel("Batch latency (ms)").waitFor();
     await page.screenshot({ path: `${ARTIFACTS}current-page.png`, fullPage: true });
+    await page.getByRole("link", { name: "Data Export" }).first().click();
+    await page.getByRole("cell", { name: "Heap production" }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}data-export.png` });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}current-page-phone.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);

@@ -42,6 +42,22 @@ describe("/metrics, /healthz, /readyz", () => {
     expect([...m.keys()].some((k) => k.startsWith("currents_batch_latency_seconds_bucket"))).toBe(true);
   });
 
+  it("keeps a per-minute series for the charts, and delivered (24 h)", async () => {
+    receiver = await startReceiver();
+    svc = await startService({ app: { seriesFlushMs: 100 } });
+    const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
+    await svc.ingest(Array.from({ length: 12 }, () => sampleEvent("users.messages.email.Send")));
+    await waitFor(async () => (await svc!.admin("GET", `/api/v1/currents/${id}`)).body.stats.delivered24h === 12);
+    const series = (await svc.admin("GET", `/api/v1/currents/${id}/series?window=hour`)).body;
+    expect(series.window).toBe("hour");
+    const total = series.points.reduce((n: number, p: { delivered: number }) => n + p.delivered, 0);
+    expect(total).toBe(12);
+    const last = series.points[series.points.length - 1];
+    expect(last).toMatchObject({ backlog: 0, failed: 0 });
+    expect(last.p50Ms).toBeGreaterThanOrEqual(0);
+    expect((await svc.admin("GET", `/api/v1/currents/${id}/series?window=week`)).status).toBe(400);
+  });
+
   it("refuses the admin API without the admin token, and with an ingest key", async () => {
     svc = await startService();
     expect((await svc.call("GET", "/api/v1/currents", undefined, "wrong")).status).toBe(401);

@@ -50,7 +50,7 @@ export async function logout(): Promise<void> {
 }
 
 export interface Stats {
-  delivered: number; pending: number; failedAttempts: number; deadLettered: number; expired: number;
+  delivered: number; delivered24h: number; pending: number; failedAttempts: number; deadLettered: number; expired: number;
   oldestPendingAgeMs: number | null; lastDeliveredAt: string | null; lastError: string | null;
   job: { kind: string; state: string; total: number; sent: number; detail: string | null } | null;
 }

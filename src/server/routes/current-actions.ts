@@ -68,6 +68,13 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
     return { discarded };
   });
 
+  app.get("/api/v1/currents/:id/series", {
+    schema: { params: IdParams, querystring: Type.Object({ window: Type.Optional(Type.Union([Type.Literal("hour"), Type.Literal("day")])) }) },
+  }, async (req) => {
+    const window = (req.query as { window?: "hour" | "day" }).window ?? "hour";
+    return { window, points: await s.currents.series((req.params as { id: string }).id, window === "day" ? 1440 : 60) };
+  });
+
   app.get("/api/v1/currents/:id/history", { schema: { params: IdParams } }, async (req) => ({
     history: await s.currents.history((req.params as { id: string }).id),
   }));

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { CurrentProgress, CurrentRecord, CurrentStatus, ProgressUpdate } from "../../currents/model.js";
-import type { AuditEntry, ConfigRepository, HistoryEntry, IngestKeyRecord } from "../port.js";
+import type { AuditEntry, ConfigRepository, HistoryEntry, IngestKeyRecord, MinutePoint } from "../port.js";
 
 interface CurrentRow {
   id: string; workspace_id: string; name: string; partner: string; contact_email: string | null;
@@ -169,6 +169,32 @@ export class SqliteConfigRepository implements ConfigRepository {
       id: number; at: number; actor: string; action: string; target: string | null; status: number; ip: string | null; request_id: string | null;
     }>;
     return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, status: r.status, ip: r.ip, requestId: r.request_id }));
+  }
+
+  async upsertMinutes(points: readonly MinutePoint[]): Promise<void> {
+    const st = this.db.prepare(`INSERT OR REPLACE INTO current_minutes (current_id, minute, delivered, failed, p50_ms, p99_ms, backlog, oldest_age_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      for (const p of points) st.run(p.currentId, p.minute, p.delivered, p.failed, p.p50Ms, p.p99Ms, p.backlog, p.oldestAgeMs);
+    })();
+  }
+
+  async listMinutes(currentId: string, sinceMinute: number): Promise<MinutePoint[]> {
+    const rows = this.db.prepare("SELECT * FROM current_minutes WHERE current_id = ? AND minute >= ? ORDER BY minute").all(currentId, sinceMinute) as Array<{
+      current_id: string; minute: number; delivered: number; failed: number; p50_ms: number | null; p99_ms: number | null; backlog: number | null; oldest_age_ms: number | null;
+    }>;
+    return rows.map((r) => ({
+      currentId: r.current_id, minute: r.minute, delivered: r.delivered, failed: r.failed, p50Ms: r.p50_ms, p99Ms: r.p99_ms, backlog: r.backlog, oldestAgeMs: r.oldest_age_ms,
+    }));
+  }
+
+  async deliveredSince(sinceMinute: number): Promise<Map<string, number>> {
+    const rows = this.db.prepare("SELECT current_id, sum(delivered) AS n FROM current_minutes WHERE minute >= ? GROUP BY current_id").all(sinceMinute) as Array<{ current_id: string; n: number }>;
+    return new Map(rows.map((r) => [r.current_id, r.n]));
+  }
+
+  async deleteMinutesBefore(minute: number): Promise<number> {
+    return this.db.prepare("DELETE FROM current_minutes WHERE minute < ?").run(minute).changes;
   }
 
   async addHistory(e: Omit<HistoryEntry, "id">): Promise<void> {

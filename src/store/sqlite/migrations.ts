@@ -112,6 +112,23 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: "per-minute delivery series for charts",
+    sql: `
+      CREATE TABLE current_minutes (
+        current_id TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        delivered INTEGER NOT NULL,
+        failed INTEGER NOT NULL,
+        p50_ms REAL,
+        p99_ms REAL,
+        backlog INTEGER,
+        oldest_age_ms INTEGER,
+        PRIMARY KEY (current_id, minute)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {

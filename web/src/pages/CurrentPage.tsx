@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { type Current, api, formatAge, partnerTitle } from "../api";
+import { Charts } from "./Charts";
 import { DeadLetters } from "./DeadLetters";
 import { EditCurrent } from "./EditCurrent";
 
@@ -48,6 +49,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       <p>{partnerTitle(current.partner)} · {String(current.settings.endpoint)} · workspace {current.workspace}</p>
       <dl className="stats">
         <div><dt>Delivered</dt><dd data-testid="delivered">{s.delivered}</dd></div>
+        <div><dt>Delivered (24 h)</dt><dd>{s.delivered24h}</dd></div>
         <div><dt>Pending</dt><dd>{s.pending}</dd></div>
         <div><dt>Oldest pending</dt><dd>{formatAge(s.oldestPendingAgeMs)}</dd></div>
         <div><dt>Failed attempts</dt><dd>{s.failedAttempts}</dd></div>
@@ -73,6 +75,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
           }}>Delete</button>
         </div>
       )}
+      <Charts id={id} />
       {editing && <EditCurrent current={current} onDone={(msg) => { setEditing(false); setMessage(msg); void load(); }} />}
       <h2>Recent attempts</h2>
       <table>

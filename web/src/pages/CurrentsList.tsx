@@ -28,14 +28,14 @@ export function CurrentsList() {
       {currents && currents.length === 0 && <p>No Currents yet. Create one to stream events to Heap or your own endpoint.</p>}
       {currents && currents.length > 0 && (
         <table>
-          <thead><tr><th>Name</th><th>Partner</th><th>Status</th><th>Delivered</th><th>Errors</th><th>Pending</th><th>Oldest pending</th></tr></thead>
+          <thead><tr><th>Name</th><th>Partner</th><th>Status</th><th>Delivered (24 h)</th><th>Errors</th><th>Pending</th><th>Oldest pending</th></tr></thead>
           <tbody>
             {currents.map((c) => (
               <tr key={c.id}>
                 <td><a href={`#/currents/${c.id}`}>{c.name}</a></td>
                 <td>{partnerTitle(c.partner)}</td>
                 <td><span className={`status ${c.status}`}>{c.status}</span>{c.statusReason && c.status === "failing" ? <small> {c.statusReason}</small> : null}</td>
-                <td>{c.stats.delivered}</td>
+                <td>{c.stats.delivered24h}</td>
                 <td>{c.stats.failedAttempts + c.stats.deadLettered}</td>
                 <td>{c.stats.pending}</td>
                 <td>{formatAge(c.stats.oldestPendingAgeMs)}</td>

@@ -1,0 +1,72 @@
+import type { MinutePoint } from "../store/port.js";
+import type { AttemptRecord } from "./batch-delivery.js";
+
+interface Bucket {
+  minute: number;
+  backlog?: { pending: number; oldestAgeMs: number | null };
+  delivered: number;
+  failed: number;
+  latencies: number[];
+}
+
+const LATENCIES_KEPT = 2_000;
+
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/**
+ * Aggregates attempts into one point per Current and minute (events delivered, failed
+ * attempts, latency p50/p99); `points()` gives the open minutes to write, with the backlog
+ * sampled by the caller. Closed minutes are dropped once taken.
+ */
+export class MinuteSeries {
+  #buckets = new Map<string, Bucket>();
+  #closed: MinutePoint[] = [];
+
+  constructor(private readonly now: () => number) {}
+
+  record(currentId: string, a: AttemptRecord): void {
+    if (a.outcome === "test") return;
+    const minute = Math.floor(a.at / 60_000);
+    let b = this.#buckets.get(currentId);
+    if (b && b.minute !== minute) {
+      this.#closed.push(this.#point(currentId, b, null));
+      b = undefined;
+    }
+    if (!b) this.#buckets.set(currentId, (b = { minute, delivered: 0, failed: 0, latencies: [] }));
+    if (a.outcome === "delivered") b.delivered += a.events;
+    else b.failed++;
+    if (b.latencies.length < LATENCIES_KEPT) b.latencies.push(a.latencyMs);
+  }
+
+  #point(currentId: string, b: Bucket, backlog: { pending: number; oldestAgeMs: number | null } | null): MinutePoint {
+    const sorted = [...b.latencies].sort((x, y) => x - y);
+    return {
+      currentId, minute: b.minute, delivered: b.delivered, failed: b.failed,
+      p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99),
+      backlog: (backlog ?? b.backlog)?.pending ?? null, oldestAgeMs: (backlog ?? b.backlog)?.oldestAgeMs ?? null,
+    };
+  }
+
+  /** Points to write now: closed minutes, and this minute for each Current with its backlog. */
+  points(backlogs: ReadonlyMap<string, { pending: number; oldestAgeMs: number | null }>): MinutePoint[] {
+    const minute = Math.floor(this.now() / 60_000);
+    const out = this.#closed;
+    this.#closed = [];
+    for (const [id, b] of this.#buckets) {
+      if (b.minute !== minute) {
+        out.push(this.#point(id, b, null));
+        this.#buckets.delete(id);
+      }
+    }
+    for (const [id, backlog] of backlogs) {
+      let b = this.#buckets.get(id);
+      if (!b) this.#buckets.set(id, (b = { minute, delivered: 0, failed: 0, latencies: [] }));
+      b.backlog = backlog;
+      out.push(this.#point(id, b, backlog));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,56 @@
+import { useEffect, useRef, useState } from "react";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { api } from "../api";
+
+interface Point { at: string; delivered: number; failed: number; p50Ms: number | null; p99Ms: number | null; backlog: number | null; oldestAgeMs: number | null }
+
+function Chart({ title, data, series, spanSeconds }: { title: string; data: uPlot.AlignedData; series: Array<{ label: string; stroke: string }>; spanSeconds: number }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!ref.current) return;
+    const width = Math.min(560, ref.current.clientWidth || 560);
+    const plot = new uPlot({
+      width, height: 180, title,
+      series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, spanGaps: true, points: { show: true, size: 5 } }))],
+      axes: [{}, { size: 60 }],
+      // The x axis always shows the whole window, however few minutes have data.
+      scales: { x: { time: true, range: () => { const now = Date.now() / 1000; return [now - spanSeconds, now]; } }, y: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.1] } },
+    }, data, ref.current);
+    return () => plot.destroy();
+  }, [title, data, series, spanSeconds]);
+  return <figure className="chart" aria-label={title}><div ref={ref} /></figure>;
+}
+
+/** Charts over the last hour or day: delivered per minute, batch latency p50/p99, backlog and oldest pending age. */
+export function Charts({ id }: { id: string }) {
+  const [window, setWindow] = useState<"hour" | "day">("hour");
+  const [points, setPoints] = useState<Point[]>([]);
+  useEffect(() => {
+    let live = true;
+    const load = () => api<{ points: Point[] }>("GET", `/api/v1/currents/${id}/series?window=${window}`).then((r) => live && setPoints(r.points), () => undefined);
+    void load();
+    const t = setInterval(load, 10_000);
+    return () => { live = false; clearInterval(t); };
+  }, [id, window]);
+  const x = points.map((p) => Date.parse(p.at) / 1000);
+  const span = window === "day" ? 86_400 : 3_600;
+  const col = (f: (p: Point) => number | null) => points.map(f) as Array<number | null>;
+  return (
+    <section>
+      <div className="row">
+        <h2>Charts</h2>
+        <label className="inline">Window{" "}
+          <select value={window} onChange={(e) => setWindow(e.target.value as "hour" | "day")}><option value="hour">Last hour</option><option value="day">Last day</option></select>
+        </label>
+      </div>
+      {points.length === 0 ? <p>No data yet: charts fill in as events are delivered (points are written every 10 s).</p> : (
+        <div className="charts">
+          <Chart title="Events delivered per minute" data={[x, col((p) => p.delivered), col((p) => p.failed)]} series={[{ label: "delivered", stroke: "#2f5bd8" }, { label: "failed attempts", stroke: "#b42318" }]} spanSeconds={span} />
+          <Chart title="Batch latency (ms)" data={[x, col((p) => p.p50Ms), col((p) => p.p99Ms)]} series={[{ label: "p50", stroke: "#146c2e" }, { label: "p99", stroke: "#f5a524" }]} spanSeconds={span} />
+          <Chart title="Backlog (events) and oldest pending (s)" data={[x, col((p) => p.backlog), col((p) => (p.oldestAgeMs === null ? null : p.oldestAgeMs / 1000))]} series={[{ label: "backlog", stroke: "#6b3fa0" }, { label: "oldest pending s", stroke: "#b42318" }]} spanSeconds={span} />
+        </div>
+      )}
+    </section>
+  );
+}
