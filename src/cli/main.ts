@@ -1,12 +1,18 @@
 import { ConfigError } from "../config.js";
 import { VERSION } from "../version.js";
+import { demoCommand, demoUsage } from "./demo.js";
+import { receiverCommand, receiverUsage } from "./receiver.js";
 import { rotateMasterKeyCommand, rotateUsage } from "./rotate-master-key.js";
+import { simulateCommand, simulateUsage } from "./simulate.js";
 import { start, startUsage } from "./start.js";
 
 const usage = `currents ${VERSION}: stream engagement events to analytics partners
 
 Usage:
   ${startUsage.split("\n")[0]}
+  ${demoUsage.split("\n")[0]}
+  ${simulateUsage.split("\n")[0]}
+  ${receiverUsage.split("\n")[0]}
   ${rotateUsage.split("\n")[0]}
   currents --version
 
@@ -19,6 +25,12 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "start":
         return await start(rest);
+      case "demo":
+        return await demoCommand(rest);
+      case "simulate":
+        return await simulateCommand(rest);
+      case "receiver":
+        return await receiverCommand(rest);
       case "rotate-master-key":
         return await rotateMasterKeyCommand(rest);
       case "--version":
