@@ -109,7 +109,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     failingTimer.unref();
     await engine.start();
     const services: Services = { config, store, credentials, currents, engine, logger, now, metrics };
-    const server = buildServer(services);
+    const server = await buildServer(services);
     const sweep = () =>
       sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() })
         .catch((err: unknown) => logger.error({ err }, "retention sweep failed"));

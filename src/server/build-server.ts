@@ -1,6 +1,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import { VERSION } from "../version.js";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
 import { ClientError } from "../errors.js";
@@ -17,7 +20,7 @@ import type { Services } from "./services.js";
  * The HTTP server: ingest (`/v1/events`), the admin API (`/api/v1/...`, admin token) and
  * health. Every client mistake is a 4xx naming what is wrong; a 5xx means a fault of ours.
  */
-export function buildServer(s: Services): FastifyInstance {
+export async function buildServer(s: Services): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: s.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -28,6 +31,17 @@ export function buildServer(s: Services): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
   });
+
+  // The OpenAPI document, generated from the same schemas that validate requests.
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: { title: "Currents API", version: VERSION, description: "Ingest (`/v1/events`, ingest key) and admin API (`/api/v1`, admin token). See SPEC sections 4 and 6." },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: "/api/docs", staticCSP: true });
 
   // Strict JSON: malformed bodies and prototype-pollution keys are 400s that say what is wrong.
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
@@ -67,11 +81,14 @@ export function buildServer(s: Services): FastifyInstance {
 
   // Security headers on every answer (the dashboard's pages included).
   app.addHook("onSend", async (_request, reply, payload) => {
+    if (!reply.hasHeader("content-security-policy")) {
+      // (the API docs page sets its own, stricter, hash-based policy)
+      void reply.header("content-security-policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    }
     void reply.headers({
       "x-content-type-options": "nosniff",
       "x-frame-options": "DENY",
       "referrer-policy": "no-referrer",
-      "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
       "cross-origin-opener-policy": "same-origin",
       "cross-origin-resource-policy": "same-origin",
     });

@@ -122,6 +122,19 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.screenshot({ path: `${ARTIFACTS}failing-banner.png` });
   });
 
+  it("renders the browsable API docs", async () => {
+    const { svc } = await setup();
+    const context = await browser.newContext();
+    cleanup.push(() => context.close());
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${svc.url}/api/docs/`);
+    await page.getByText("/api/v1/currents/{id}/replay").first().waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: `${ARTIFACTS}api-docs.png` });
+    expect(errors).toEqual([]);
+  });
+
   it("redrives dead letters", async () => {
     let accept = false;
     const delivered = new Set<unknown>();

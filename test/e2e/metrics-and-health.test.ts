@@ -58,6 +58,28 @@ describe("/metrics, /healthz, /readyz", () => {
     expect((await svc.admin("GET", `/api/v1/currents/${id}/series?window=week`)).status).toBe(400);
   });
 
+  it("serves an OpenAPI 3.1 document at /api/docs listing every route, generated from the validating schemas", async () => {
+    svc = await startService();
+    const doc = (await (await fetch(`${svc.url}/api/docs/json`)).json()) as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>> };
+    expect(doc.openapi).toBe("3.1.0");
+    const routes: Array<[string, string]> = [
+      ["post", "/v1/events"], ["get", "/healthz"], ["get", "/readyz"], ["get", "/metrics"],
+      ["get", "/api/v1/event-types"], ["get", "/api/v1/partners"], ["post", "/api/v1/partners/{id}/check"], ["get", "/api/v1/workspaces"],
+      ["get", "/api/v1/currents"], ["post", "/api/v1/currents"], ["get", "/api/v1/currents/{id}"], ["patch", "/api/v1/currents/{id}"], ["delete", "/api/v1/currents/{id}"],
+      ["post", "/api/v1/currents/{id}/launch"], ["post", "/api/v1/currents/{id}/pause"], ["post", "/api/v1/currents/{id}/resume"], ["post", "/api/v1/currents/{id}/test"],
+      ["get", "/api/v1/currents/{id}/attempts"], ["get", "/api/v1/currents/{id}/dead-letters"], ["post", "/api/v1/currents/{id}/dead-letters/redrive"],
+      ["post", "/api/v1/currents/{id}/dead-letters/discard"], ["post", "/api/v1/currents/{id}/replay"], ["get", "/api/v1/currents/{id}/series"],
+      ["get", "/api/v1/currents/{id}/history"], ["post", "/api/v1/ingest-keys"], ["get", "/api/v1/ingest-keys"], ["delete", "/api/v1/ingest-keys/{id}"],
+      ["post", "/api/v1/session"], ["get", "/api/v1/session"], ["delete", "/api/v1/session"], ["get", "/api/v1/audit"],
+    ];
+    for (const [method, path] of routes) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    const create = doc.paths["/api/v1/currents"]?.post?.requestBody?.content["application/json"]?.schema;
+    expect(Object.keys(create?.properties ?? {})).toEqual(expect.arrayContaining(["name", "partner", "settings", "events", "transformations"]));
+    const page = await fetch(`${svc.url}/api/docs/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/swagger/i);
+  });
+
   it("refuses the admin API without the admin token, and with an ingest key", async () => {
     svc = await startService();
     expect((await svc.call("GET", "/api/v1/currents", undefined, "wrong")).status).toBe(401);
