@@ -1,38 +1,40 @@
 import { ConfigError } from "../config.js";
 import { VERSION } from "../version.js";
-import { demoCommand, demoUsage } from "./demo.js";
-import { receiverCommand, receiverUsage } from "./receiver.js";
-import { rotateMasterKeyCommand, rotateUsage } from "./rotate-master-key.js";
-import { simulateCommand, simulateUsage } from "./simulate.js";
-import { start, startUsage } from "./start.js";
 
 const usage = `currents ${VERSION}: stream engagement events to analytics partners
 
 Usage:
-  ${startUsage.split("\n")[0]}
-  ${demoUsage.split("\n")[0]}
-  ${simulateUsage.split("\n")[0]}
-  ${receiverUsage.split("\n")[0]}
-  ${rotateUsage.split("\n")[0]}
+  currents start [--port 4100] [--host 127.0.0.1] [--data-dir ./.currents] [--allow-private-endpoints]
+  currents demo [--port 4100] [--rate 50] [--duration <seconds>]
+  currents simulate --url <url> --key <ingest key> [--rate 100] [--duration 60]
+  currents receiver [--port 4200] [--token <bearer token>]
+  currents rotate-master-key [--data-dir ./.currents] [--new-key <64 hex>]
+  currents currents list|show|create|launch|pause|resume|test|delete
+  currents replay <current> --from <time> [--to <time>]
+  currents keys create|list|revoke
   currents --version
 
 Run "currents <command> --help" for a command's options.`;
 
-/** The `currents` command line. Returns the exit code. */
+/** The `currents` command line. Commands load lazily, so a quick one starts quickly. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case "start":
-        return await start(rest);
+        return await (await import("./start.js")).start(rest);
       case "demo":
-        return await demoCommand(rest);
+        return await (await import("./demo.js")).demoCommand(rest);
       case "simulate":
-        return await simulateCommand(rest);
+        return await (await import("./simulate.js")).simulateCommand(rest);
       case "receiver":
-        return await receiverCommand(rest);
+        return await (await import("./receiver.js")).receiverCommand(rest);
+      case "currents":
+      case "replay":
+      case "keys":
+        return await (await import("./manage.js")).manageCommand(command, rest);
       case "rotate-master-key":
-        return await rotateMasterKeyCommand(rest);
+        return await (await import("./rotate-master-key.js")).rotateMasterKeyCommand(rest);
       case "--version":
       case "-v":
         console.log(VERSION);
@@ -53,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const e = error as Error & { code?: string };
-    if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" || e.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
       console.error(`${e.message}\n\n${usage}`);
       return 2;
     }

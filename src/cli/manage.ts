@@ -1,0 +1,128 @@
+import { parseArgs } from "node:util";
+import { type AdminApiError, adminClient, exitCodeFor, table } from "./admin-client.js";
+import { progressBar } from "./progress.js";
+
+export const manageUsage = `currents currents list|show <id>|create|launch <id>|pause <id>|resume <id>|test <id>|delete <id>
+currents replay <id> --from <time> [--to <time>]
+currents keys create [--workspace default]|list|revoke <id>
+
+Common options: --url (CURRENTS_URL, default http://127.0.0.1:4100), --token (CURRENTS_ADMIN_TOKEN), --json.
+create: --name --partner heap|custom_http --endpoint <url> [--bearer-token] [--contact-email] --events a,b,c [--workspace]
+Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 unauthorized, 5 input rejected.`;
+
+interface CurrentView {
+  id: string; name: string; partner: string; workspace: string; status: string; statusReason: string | null; events: string[];
+  settings: Record<string, unknown>; stats: { delivered: number; pending: number; failedAttempts: number; deadLettered: number; oldestPendingAgeMs: number | null; lastError: string | null; job: { state: string; total: number; sent: number } | null };
+}
+
+const OPTIONS = {
+  url: { type: "string" }, token: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
+  name: { type: "string" }, partner: { type: "string" }, endpoint: { type: "string" }, "bearer-token": { type: "string" },
+  "contact-email": { type: "string" }, events: { type: "string" }, workspace: { type: "string" }, from: { type: "string" }, to: { type: "string" },
+} as const;
+
+/** `currents currents ...`, `currents replay ...`, `currents keys ...`: thin over the admin API. */
+export async function manageCommand(group: "currents" | "replay" | "keys", argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  if (values.help) { console.log(manageUsage); return 0; }
+  const call = adminClient(values.url ?? process.env.CURRENTS_URL ?? "http://127.0.0.1:4100", values.token ?? process.env.CURRENTS_ADMIN_TOKEN);
+  const out = (json: unknown, human: () => string) => console.log(values.json ? JSON.stringify(json, null, 2) : human());
+  const usage = (why: string) => { console.error(`${why}\n\n${manageUsage}`); return 2; };
+  const [verb, id] = group === "replay" ? ["replay", positionals[0]] : positionals;
+  const needId = () => { if (!id) throw Object.assign(new Error(`"${group} ${verb}" needs an id`), { usage: true }); return id; };
+  try {
+    if (group === "currents") {
+      switch (verb) {
+        case "list": {
+          const r = await call<{ currents: CurrentView[] }>("GET", `/api/v1/currents${values.workspace ? `?workspace=${encodeURIComponent(values.workspace)}` : ""}`);
+          out(r.currents, () => table(["ID", "NAME", "PARTNER", "STATUS", "DELIVERED", "PENDING", "DEAD"], r.currents.map((c) => [c.id, c.name, c.partner, c.status, c.stats.delivered, c.stats.pending, c.stats.deadLettered])));
+          return 0;
+        }
+        case "show": {
+          const c = await call<CurrentView>("GET", `/api/v1/currents/${needId()}`);
+          out(c, () => table(["FIELD", "VALUE"], [
+            ["id", c.id], ["name", c.name], ["partner", c.partner], ["workspace", c.workspace], ["status", c.status + (c.statusReason ? ` (${c.statusReason})` : "")],
+            ["endpoint", String(c.settings.endpoint)], ["bearer token", String(c.settings.bearerToken ?? "-")], ["events", c.events.length],
+            ["delivered", c.stats.delivered], ["pending", c.stats.pending], ["failed attempts", c.stats.failedAttempts], ["dead letters", c.stats.deadLettered],
+            ["last error", c.stats.lastError],
+          ]));
+          return 0;
+        }
+        case "create": {
+          const missing = (["name", "partner", "endpoint", "events"] as const).filter((k) => !values[k]);
+          if (missing.length > 0) return usage(`missing ${missing.map((m) => `--${m}`).join(", ")}`);
+          const c = await call<CurrentView>("POST", "/api/v1/currents", {
+            name: values.name, partner: values.partner, workspace: values.workspace, contactEmail: values["contact-email"],
+            settings: { endpoint: values.endpoint, ...(values["bearer-token"] ? { bearerToken: values["bearer-token"] } : {}) },
+            events: (values.events as string).split(",").map((e) => e.trim()).filter(Boolean),
+          });
+          out(c, () => `created ${c.id} (${c.status}); launch it with: currents currents launch ${c.id}`);
+          return 0;
+        }
+        case "launch":
+        case "pause":
+        case "resume": {
+          const c = await call<CurrentView>("POST", `/api/v1/currents/${needId()}/${verb}`);
+          out(c, () => `${c.name}: ${c.status}`);
+          return 0;
+        }
+        case "test": {
+          const r = await call<{ ok: boolean; events: number; status: number | null; latencyMs: number; error?: string }>("POST", `/api/v1/currents/${needId()}/test`);
+          out(r, () => (r.ok ? `sent ${r.events} test events: HTTP ${r.status} in ${Math.round(r.latencyMs)} ms` : `test events refused: ${r.error ?? `HTTP ${r.status}`}`));
+          return r.ok ? 0 : 1;
+        }
+        case "delete":
+          await call("DELETE", `/api/v1/currents/${needId()}`);
+          out({ deleted: id }, () => `deleted ${id}`);
+          return 0;
+        default:
+          return usage(verb ? `unknown command "currents ${verb}"` : "missing command");
+      }
+    }
+    if (group === "keys") {
+      switch (verb) {
+        case "create": {
+          const k = await call<{ id: string; workspace: string; key: string }>("POST", "/api/v1/ingest-keys", { workspace: values.workspace ?? "default" });
+          out(k, () => `ingest key for ${k.workspace} (shown once): ${k.key}\nid: ${k.id}`);
+          return 0;
+        }
+        case "list": {
+          const r = await call<{ ingestKeys: Array<{ id: string; workspace: string; key: string; createdAt: string; revokedAt: string | null }> }>("GET", "/api/v1/ingest-keys");
+          out(r.ingestKeys, () => table(["ID", "WORKSPACE", "KEY", "CREATED", "REVOKED"], r.ingestKeys.map((k) => [k.id, k.workspace, k.key, k.createdAt, k.revokedAt])));
+          return 0;
+        }
+        case "revoke":
+          await call("DELETE", `/api/v1/ingest-keys/${needId()}`);
+          out({ revoked: id }, () => `revoked ${id}`);
+          return 0;
+        default:
+          return usage(verb ? `unknown command "keys ${verb}"` : "missing command");
+      }
+    }
+    // replay
+    if (!values.from) return usage("--from is required");
+    const currentId = needId();
+    const started = await call<{ replay: { total: number } }>("POST", `/api/v1/currents/${currentId}/replay`, { from: timeArg(values.from), ...(values.to ? { to: timeArg(values.to) } : {}) });
+    const bar = values.json ? undefined : progressBar(started.replay.total, "replay");
+    for (;;) {
+      const c = await call<CurrentView>("GET", `/api/v1/currents/${currentId}`);
+      const job = c.stats.job;
+      bar?.update(job?.sent ?? 0, `${job?.sent ?? 0}/${job?.total ?? started.replay.total} events`);
+      if (!job || job.state !== "running") {
+        bar?.done();
+        out(job, () => `replay ${job?.state ?? "unknown"}: ${job?.sent ?? 0} of ${job?.total ?? 0} events re-sent`);
+        return job?.state === "done" ? 0 : 1;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } catch (error) {
+    if ((error as { usage?: boolean }).usage) return usage((error as Error).message);
+    console.error(`currents: ${(error as AdminApiError).message}`);
+    return exitCodeFor(error);
+  }
+}
+
+/** ISO 8601 or UNIX seconds, as the API takes them. */
+function timeArg(v: string): string | number {
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
