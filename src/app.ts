@@ -68,7 +68,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         const list = (await store.config.listCurrents()).filter((c) => c.status !== "draft");
         return Promise.all(list.map(async (c) => {
           const s = await currents.stats(c);
-          return { currentId: c.id, pending: s.pending, oldestPendingAgeMs: s.oldestPendingAgeMs };
+          return { currentId: c.id, pending: s.pending, oldestPendingAgeMs: s.oldestPendingAgeMs, deadLetters: s.deadLettered };
         }));
       },
     });

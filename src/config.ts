@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * One typed configuration. Sources, strongest first: command-line flags, environment
  * variables (`CURRENTS_*`), defaults. Every problem is reported at once by `loadConfig`.
@@ -59,6 +61,8 @@ export class ConfigError extends Error {
 }
 
 export interface ConfigFlags {
+  /** A JSON file of `CURRENTS_*` settings; flags and the environment win over it. */
+  configFile?: string;
   port?: string;
   host?: string;
   dataDir?: string;
@@ -67,8 +71,23 @@ export interface ConfigFlags {
 
 const DAY_MS = 86_400_000;
 
-export function loadConfig(flags: ConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
+  const fromFile: Record<string, string> = {};
+  const file = flags.configFile ?? processEnv.CURRENTS_CONFIG;
+  if (file) {
+    try {
+      const parsed = JSON.parse(readFileSync(file, "utf8")) as unknown;
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("it must hold a JSON object");
+      for (const [k, v] of Object.entries(parsed)) {
+        if (!k.startsWith("CURRENTS_")) problems.push(`config file ${file}: unknown setting "${k}" (settings are the CURRENTS_* names)`);
+        else fromFile[k] = String(v);
+      }
+    } catch (error) {
+      problems.push(`config file ${file} could not be read: ${(error as Error).message}`);
+    }
+  }
+  const env: NodeJS.ProcessEnv = { ...fromFile, ...processEnv };
   const int = (name: string, raw: string | undefined, fallback: number, min: number, max: number): number => {
     if (raw === undefined || raw === "") return fallback;
     const n = Number(raw);

@@ -1,8 +1,9 @@
 import { parseArgs } from "node:util";
+import pino from "pino";
 import { createCurrents } from "../app.js";
 import { type ConfigFlags, loadConfig } from "../config.js";
 
-export const startUsage = `currents start [--port 4100] [--host 127.0.0.1] [--data-dir ./.currents] [--allow-private-endpoints]
+export const startUsage = `currents start [--config currents.json] [--port 4100] [--host 127.0.0.1] [--data-dir ./.currents] [--allow-private-endpoints]
 
 Runs ingest, delivery and the admin API in one process on the embedded store.
 Environment: CURRENTS_ADMIN_TOKEN, CURRENTS_INGEST_KEY, CURRENTS_MASTER_KEY,
@@ -13,6 +14,7 @@ export async function start(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
+      config: { type: "string" },
       port: { type: "string" },
       host: { type: "string" },
       "data-dir": { type: "string" },
@@ -26,13 +28,19 @@ export async function start(argv: string[]): Promise<number> {
     return 0;
   }
   const flags: ConfigFlags = {
+    configFile: values.config,
     port: values.port,
     host: values.host,
     dataDir: values["data-dir"],
     allowPrivateEndpoints: values["allow-private-endpoints"],
   };
   const config = loadConfig(flags);
-  const app = await createCurrents(config);
+  // JSON logs; human-readable (pino-pretty) when a person watches a terminal.
+  const logger = pino(
+    { level: config.logLevel, base: { service: "currents" }, redact: ["req.headers.authorization", "headers.authorization"] },
+    process.stdout.isTTY ? pino.transport({ target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } }) : undefined,
+  );
+  const app = await createCurrents(config, { logger });
   let url: string;
   try {
     url = await app.listen();

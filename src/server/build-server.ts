@@ -79,6 +79,14 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
   });
 
+  // Every answer carries its request id, and is logged (debug) with it; errors are logged with it too.
+  app.addHook("onRequest", async (request, reply) => {
+    void reply.header("x-request-id", String(request.id));
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug({ method: request.method, url: request.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
+  });
+
   // Security headers on every answer (the dashboard's pages included).
   app.addHook("onSend", async (_request, reply, payload) => {
     if (!reply.hasHeader("content-security-policy")) {

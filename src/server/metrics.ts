@@ -6,7 +6,7 @@ import type { IngestResult } from "../ingest/ingest-events.js";
 
 export interface MetricsSources {
   /** Per-Current backlog, read when Prometheus scrapes. */
-  readonly backlog: () => Promise<Array<{ currentId: string; pending: number; oldestPendingAgeMs: number | null }>>;
+  readonly backlog: () => Promise<Array<{ currentId: string; pending: number; oldestPendingAgeMs: number | null; deadLetters: number }>>;
   readonly dataDir: string;
 }
 
@@ -36,6 +36,13 @@ export class Metrics {
       async collect() {
         this.reset();
         for (const b of await sources.backlog()) this.set({ current: b.currentId }, (b.oldestPendingAgeMs ?? 0) / 1000);
+      },
+    });
+    new Gauge({
+      name: "currents_dead_letters", help: "Dead letters held per Current", labelNames: ["current"], registers: [registry],
+      async collect() {
+        this.reset();
+        for (const b of await sources.backlog()) this.set({ current: b.currentId }, b.deadLetters);
       },
     });
     new Gauge({

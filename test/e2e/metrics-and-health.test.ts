@@ -1,3 +1,5 @@
+import { Writable } from "node:stream";
+import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
 import { type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
@@ -39,6 +41,7 @@ describe("/metrics, /healthz, /readyz", () => {
     expect(m.get(`currents_attempts_total{current="${id}",outcome="delivered"}`)).toBeGreaterThan(0);
     expect(m.get(`currents_backlog_events{current="${id}"}`)).toBe(0);
     expect(m.get("currents_store_bytes")).toBeGreaterThan(0);
+    expect(m.get(`currents_dead_letters{current="${id}"}`)).toBe(0);
     expect([...m.keys()].some((k) => k.startsWith("currents_batch_latency_seconds_bucket"))).toBe(true);
   });
 
@@ -78,6 +81,17 @@ describe("/metrics, /healthz, /readyz", () => {
     const page = await fetch(`${svc.url}/api/docs/`);
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/swagger/i);
+  });
+
+  it("logs JSON lines carrying the request id that the answer also carries", async () => {
+    let logs = "";
+    const sink = new Writable({ write(chunk, _e, done) { logs += chunk.toString(); done(); } });
+    svc = await startService({ app: { logger: pino({ level: "debug" }, sink) } });
+    const res = await fetch(`${svc.url}/api/v1/currents/missing`, { headers: { authorization: "Bearer test-admin-token-0123456789" } });
+    const requestId = res.headers.get("x-request-id");
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const lines = logs.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.some((l) => l.reqId === requestId && l.status === 404 && l.url === "/api/v1/currents/missing")).toBe(true);
   });
 
   it("refuses the admin API without the admin token, and with an ingest key", async () => {
