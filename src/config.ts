@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { type EndpointPolicy, parseCidr } from "./security/ssrf-guard.js";
 
 /**
  * One typed configuration. Sources, strongest first: command-line flags, environment
@@ -28,6 +29,8 @@ export interface Config {
   readonly masterKey?: string;
   /** Lets endpoints on loopback/private addresses through the SSRF guard. */
   readonly allowPrivateEndpoints: boolean;
+  /** Private address blocks endpoints may use even when private endpoints are not allowed. */
+  readonly allowedCidrs: readonly string[];
   /** Events are kept this long, delivered or not. @defaultValue 7 days */
   readonly retentionMs: number;
   /** An event id seen within this window is acknowledged but not stored again. @defaultValue 24 h */
@@ -134,6 +137,13 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     }
     return v;
   };
+  const cidrs = (raw: string | undefined): string[] => {
+    const list = (raw ?? "").split(",").map((c) => c.trim()).filter(Boolean);
+    for (const c of list) {
+      try { parseCidr(c); } catch (error) { problems.push(`CURRENTS_ALLOWED_CIDRS: ${(error as Error).message}`); }
+    }
+    return list;
+  };
   const config: Config = {
     port,
     host,
@@ -142,6 +152,7 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     readonlyToken: secret("CURRENTS_READONLY_TOKEN", 16),
     ingestKey: secret("CURRENTS_INGEST_KEY", 16),
     masterKey,
+    allowedCidrs: cidrs(env.CURRENTS_ALLOWED_CIDRS),
     allowPrivateEndpoints: flags.allowPrivateEndpoints || bool("CURRENTS_ALLOW_PRIVATE_ENDPOINTS", env.CURRENTS_ALLOW_PRIVATE_ENDPOINTS),
     retentionMs: int("CURRENTS_RETENTION_DAYS", env.CURRENTS_RETENTION_DAYS, 7, 1, 365) * DAY_MS,
     dedupeWindowMs: int("CURRENTS_DEDUPE_WINDOW_HOURS", env.CURRENTS_DEDUPE_WINDOW_HOURS, 24, 1, 24 * 30) * 3_600_000,
@@ -155,4 +166,9 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The SSRF guard's policy from the configuration. */
+export function endpointPolicy(config: Config): EndpointPolicy {
+  return { allowPrivate: config.allowPrivateEndpoints, allowedCidrs: config.allowedCidrs };
 }

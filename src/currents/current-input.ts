@@ -1,7 +1,7 @@
 import { isKnownEventType } from "../catalog/catalog.js";
 import { invalid } from "../errors.js";
 import type { PartnerDefinition } from "../partners/define-partner.js";
-import { checkEndpointUrl } from "../security/ssrf-guard.js";
+import { type EndpointPolicy, checkEndpointUrl } from "../security/ssrf-guard.js";
 import type { BatchingOptions, Transformation } from "./model.js";
 
 /** The body of `POST /api/v1/currents` and `PATCH /api/v1/currents/{id}` (after schema checks). */
@@ -67,7 +67,7 @@ export function checkBatching(b: BatchingOptions, partner: PartnerDefinition): B
 export function checkSettings(
   partner: PartnerDefinition,
   input: Record<string, unknown>,
-  allowPrivateEndpoints: boolean,
+  policy: EndpointPolicy,
   previous?: { plain: Readonly<Record<string, unknown>>; secrets: Record<string, string>; hints: Readonly<Record<string, string>> },
 ): { plain: Record<string, unknown>; secrets: Record<string, string> } {
   const known = new Set(partner.settings.map((s) => s.key));
@@ -103,7 +103,7 @@ export function checkSettings(
       throw invalid(`settings.${s.key}`, "must be a string");
     }
     if (s.type === "url") {
-      const refusal = checkEndpointUrl(value as string, allowPrivateEndpoints);
+      const refusal = checkEndpointUrl(value as string, policy);
       if (refusal) throw invalid(`settings.${s.key}`, refusal);
     }
     plain[s.key] = value;

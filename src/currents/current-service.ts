@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
+import { type Config, endpointPolicy } from "../config.js";
 import type { DeliveryEngine } from "../delivery/delivery-engine.js";
 import { ClientError, conflict, invalid, notFound } from "../errors.js";
 import type { PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
@@ -100,7 +100,7 @@ export class CurrentService {
     const workspace = (input.workspace ?? "default").trim();
     if (!(await this.store.config.listWorkspaces()).includes(workspace)) throw invalid("workspace", `unknown workspace "${workspace}"`);
     const id = randomUUID();
-    const { plain, secrets } = checkSettings(partner, input.settings, this.config.allowPrivateEndpoints);
+    const { plain, secrets } = checkSettings(partner, input.settings, endpointPolicy(this.config));
     const now = this.now();
     const record: CurrentRecord = {
       id,
@@ -130,7 +130,7 @@ export class CurrentService {
   /** The connection check for settings not saved yet (the wizard's button). */
   async checkConnection(partnerId: string, settings: Record<string, unknown>) {
     const partner = this.#partner(partnerId);
-    const { plain, secrets } = checkSettings(partner, settings, this.config.allowPrivateEndpoints);
+    const { plain, secrets } = checkSettings(partner, settings, endpointPolicy(this.config));
     const now = this.now();
     const probe: CurrentRecord = {
       id: `check-${randomUUID()}`, workspace: "default", name: "connection check", partner: partner.id, contactEmail: null,
@@ -178,7 +178,7 @@ export class CurrentService {
     let sealed = { secretsEnc: old.secretsEnc, secretHints: old.secretHints };
     let plain = old.settings;
     if (input.settings !== undefined) {
-      const checked = checkSettings(partner, input.settings, this.config.allowPrivateEndpoints, {
+      const checked = checkSettings(partner, input.settings, endpointPolicy(this.config), {
         plain: old.settings, secrets: this.#openSecrets(old), hints: old.secretHints,
       });
       plain = checked.plain;

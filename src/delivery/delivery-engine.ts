@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Config } from "../config.js";
+import { type Config, endpointPolicy } from "../config.js";
 import type { CurrentRecord } from "../currents/model.js";
 import { partnerById } from "../partners/registry.js";
 import type { ResolvedSettings } from "../partners/define-partner.js";
@@ -56,7 +56,7 @@ export class DeliveryEngine {
   constructor(options: DeliveryEngineOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-    this.#sender = new HttpSender({ allowPrivateEndpoints: options.config.allowPrivateEndpoints });
+    this.#sender = new HttpSender({ policy: endpointPolicy(options.config) });
   }
 
   async start(): Promise<void> {

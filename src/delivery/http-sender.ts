@@ -1,10 +1,10 @@
 import { Agent, request } from "undici";
 import type { OutgoingRequest } from "../partners/define-partner.js";
-import { checkEndpointUrl, guardedLookup } from "../security/ssrf-guard.js";
+import { type EndpointPolicy, checkEndpointUrl, guardedLookup } from "../security/ssrf-guard.js";
 import type { AttemptResult } from "./attempt-outcome.js";
 
 export interface HttpSenderOptions {
-  readonly allowPrivateEndpoints: boolean;
+  readonly policy: EndpointPolicy;
   /** How much of an answer's body is kept for attempts and dead letters. */
   readonly excerptBytes?: number;
 }
@@ -16,24 +16,24 @@ export interface HttpSenderOptions {
  */
 export class HttpSender {
   readonly #agent: Agent;
-  readonly #allowPrivate: boolean;
+  readonly #policy: EndpointPolicy;
   readonly #excerptBytes: number;
 
   constructor(options: HttpSenderOptions) {
-    this.#allowPrivate = options.allowPrivateEndpoints;
+    this.#policy = options.policy;
     this.#excerptBytes = options.excerptBytes ?? 1024;
     this.#agent = new Agent({
       connections: 64,
       pipelining: 1,
       keepAliveTimeout: 30_000,
-      connect: { lookup: guardedLookup(this.#allowPrivate) as never, timeout: 10_000 },
+      connect: { lookup: guardedLookup(this.#policy) as never, timeout: 10_000 },
     });
   }
 
   async send(req: OutgoingRequest, timeoutMs: number, signal?: AbortSignal): Promise<AttemptResult> {
     const started = performance.now();
     const latency = () => Math.round((performance.now() - started) * 10) / 10;
-    const refusal = checkEndpointUrl(req.url, this.#allowPrivate);
+    const refusal = checkEndpointUrl(req.url, this.#policy);
     if (refusal) return { kind: "error", error: `endpoint refused: ${refusal}`, refused: true, latencyMs: 0 };
     const timeout = AbortSignal.timeout(timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;

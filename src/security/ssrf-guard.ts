@@ -37,6 +37,52 @@ export function isPrivateAddress(address: string): boolean {
   return blocked.check(a, family === 4 ? "ipv4" : "ipv6");
 }
 
+/**
+ * What the guard lets through: everything private when `allowPrivate`, else only private
+ * addresses inside `allowedCidrs` (e.g. an on-premise receiver at 10.20.0.0/16).
+ */
+export interface EndpointPolicy {
+  readonly allowPrivate: boolean;
+  readonly allowedCidrs?: readonly string[];
+}
+type PolicyLike = boolean | EndpointPolicy;
+
+const allowLists = new WeakMap<EndpointPolicy, BlockList>();
+/** Parses "a.b.c.d/n" or "v6::/n"; throws a clear error otherwise. */
+export function parseCidr(cidr: string): { address: string; prefix: number; family: "ipv4" | "ipv6" } {
+  const [address, bits] = cidr.trim().split("/");
+  const family = isIP(address ?? "");
+  const prefix = Number(bits);
+  if (!address || family === 0 || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 4 ? 32 : 128)) {
+    throw new Error(`"${cidr}" is not a CIDR block like 10.0.0.0/8`);
+  }
+  return { address, prefix, family: family === 4 ? "ipv4" : "ipv6" };
+}
+
+function allowedByList(address: string, policy: EndpointPolicy): boolean {
+  if (!policy.allowedCidrs || policy.allowedCidrs.length === 0) return false;
+  let list = allowLists.get(policy);
+  if (!list) {
+    list = new BlockList();
+    for (const c of policy.allowedCidrs) {
+      const { address: a, prefix, family } = parseCidr(c);
+      list.addSubnet(a, prefix, family);
+    }
+    allowLists.set(policy, list);
+  }
+  const a = unmapIPv4(address.replace(/^\[|\]$/g, "").split("%")[0] as string);
+  const family = isIP(a);
+  return family !== 0 && list.check(a, family === 4 ? "ipv4" : "ipv6");
+}
+
+const asPolicy = (p: PolicyLike): EndpointPolicy => (typeof p === "boolean" ? { allowPrivate: p } : p);
+
+/** True when the policy refuses a connection to this address. */
+export function isRefusedAddress(address: string, policy: PolicyLike): boolean {
+  const p = asPolicy(policy);
+  return !p.allowPrivate && isPrivateAddress(address) && !allowedByList(address, p);
+}
+
 export class EndpointRefusedError extends Error {
   constructor(message: string) {
     super(message);
@@ -45,7 +91,8 @@ export class EndpointRefusedError extends Error {
 }
 
 /** Checks an endpoint URL when it is saved; returns a reason when it is refused. */
-export function checkEndpointUrl(raw: string, allowPrivate: boolean): string | undefined {
+export function checkEndpointUrl(raw: string, policy: PolicyLike): string | undefined {
+  const allowPrivate = asPolicy(policy).allowPrivate;
   let url: URL;
   try {
     url = new URL(raw);
@@ -57,7 +104,7 @@ export function checkEndpointUrl(raw: string, allowPrivate: boolean): string | u
   if (url.username || url.password) return "must not carry credentials in the URL (use the bearer token)";
   const host = url.hostname.replace(/^\[|\]$/g, "");
   if (!allowPrivate) {
-    if (isIP(host) !== 0 && isPrivateAddress(host)) return "points to a loopback, private or reserved address";
+    if (isIP(host) !== 0 && isRefusedAddress(host, policy)) return "points to a loopback, private or reserved address";
     if (/^localhost$|\.localhost$|\.internal$|\.local$/i.test(host)) return "points to a local host name";
   }
   return undefined;
@@ -69,12 +116,13 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | Look
  * A `lookup` for net/tls connect options: resolves like dns.lookup, then refuses any
  * private address unless allowed. Used by the delivery HTTP client for every connection.
  */
-export function guardedLookup(allowPrivate: boolean) {
+export function guardedLookup(policy: PolicyLike) {
+  const allowPrivate = asPolicy(policy).allowPrivate;
   return (hostname: string, options: object, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       const list = addresses as LookupAddress[];
-      const bad = allowPrivate ? undefined : list.find((a) => isPrivateAddress(a.address));
+      const bad = allowPrivate ? undefined : list.find((a) => isRefusedAddress(a.address, policy));
       if (bad) {
         const e = new EndpointRefusedError(`${hostname} resolves to a private or reserved address; refused by the SSRF guard`);
         return callback(Object.assign(e, { code: "ECURRENTS_SSRF" }), []);

@@ -56,3 +56,30 @@ describe("field transformations", () => {
     expect(applyTransformations(body, [{ field: "phone_number", action: "remove" }])).toBe(body);
   });
 });
+
+describe("SSRF guard: CIDR allow-list", () => {
+  const policy = { allowPrivate: false, allowedCidrs: ["10.20.0.0/16", "fd00:1::/32"] };
+  it("lets private addresses inside the allowed blocks through, and only those", async () => {
+    const { isRefusedAddress, guardedLookup } = await import("../../src/security/ssrf-guard.js");
+    expect(isRefusedAddress("10.20.3.4", policy)).toBe(false);
+    expect(isRefusedAddress("::ffff:10.20.3.4", policy)).toBe(false);
+    expect(isRefusedAddress("fd00:1::5", policy)).toBe(false);
+    expect(isRefusedAddress("10.21.0.1", policy)).toBe(true);
+    expect(isRefusedAddress("127.0.0.1", policy)).toBe(true);
+    expect(isRefusedAddress("169.254.169.254", policy)).toBe(true);
+    expect(checkEndpointUrl("https://10.20.3.4/hook", policy)).toBeUndefined();
+    expect(checkEndpointUrl("https://10.99.0.1/hook", policy)).toMatch(/private/);
+    expect(checkEndpointUrl("http://10.20.3.4/hook", policy)).toMatch(/https/);
+    // At connect time too: "localhost" resolves to loopback, refused unless its block is allowed.
+    const resolve = (p: typeof policy) => new Promise<string>((res) =>
+      guardedLookup(p)("localhost", { family: 4 }, (err, address) => res(err ? `refused: ${err.message}` : String(address))));
+    expect(await resolve(policy)).toMatch(/refused: localhost resolves to a private or reserved address/);
+    expect(await resolve({ allowPrivate: false, allowedCidrs: ["127.0.0.0/8"] })).toBe("127.0.0.1");
+  });
+
+  it("reports a malformed block at start-up", async () => {
+    const { loadConfig } = await import("../../src/config.js");
+    expect(() => loadConfig({}, { CURRENTS_ALLOWED_CIDRS: "10.0.0.0/8, nonsense" })).toThrow(/"nonsense" is not a CIDR block/);
+    expect(loadConfig({}, { CURRENTS_ALLOWED_CIDRS: "10.0.0.0/8,fd00::/8" }).allowedCidrs).toEqual(["10.0.0.0/8", "fd00::/8"]);
+  });
+});
