@@ -1,0 +1,142 @@
+// Shared pieces of the benchmark: event bodies, producers, a receiver, process helpers.
+import { spawn } from "node:child_process";
+import http from "node:http";
+import { readFileSync } from "node:fs";
+
+export const TYPE = "users.messages.email.Send";
+
+/** A ~700-byte email-send event like a real one. */
+export function makeEvent(i, tag) {
+  return {
+    event_type: TYPE,
+    id: `${tag}-${i}`,
+    time: 1732790000 + (i % 86400),
+    user: { user_id: `user-${i % 50000}`, external_user_id: `ext-${i % 50000}`, device_id: "dev-6f1c2b7e-4d7a-4a8e-9a5e-0123456789ab", timezone: "America/Chicago" },
+    properties: {
+      campaign_id: "cmp-2f6b5c1e-8a7d-4c3b-9e2f-0123456789ab", campaign_name: "Black Friday Weekend Sale 2026",
+      message_variation_id: "var-7d2e4f1a-3b5c-4d6e-8f9a-0123456789ab", email_address: `customer${i % 50000}@example.com`,
+      dispatch_id: "dsp-5e8f2a1b-6c4d-4e7f-9a8b-0123456789ab", canvas_id: "cnv-3a1b2c4d-5e6f-4a7b-8c9d-0123456789ab",
+      canvas_name: "Holiday onboarding flow", canvas_step_id: "stp-1a2b3c4d-5e6f-4a7b-8c9d-0123456789ab",
+      send_id: "snd-9f8e7d6c-5b4a-4c3d-2e1f-0123456789ab", ip_pool: "pool-a", app_group_id: "ag-0123456789abcdef", from_domain: "mail.example.com",
+    },
+  };
+}
+
+/** Pre-serialised request bodies of `batch` events each, `total` in all. */
+export function makeBodies(total, batch, tag) {
+  const bodies = [];
+  for (let b = 0; b * batch < total; b++) {
+    const n = Math.min(batch, total - b * batch);
+    bodies.push({ count: n, ids: null, text: JSON.stringify({ events: Array.from({ length: n }, (_, k) => makeEvent(b * batch + k, tag)) }) });
+  }
+  return bodies;
+}
+
+/** Posts bodies over `connections` keep-alive connections as fast as answers come back; or at `ratePerSec`. */
+export async function produce(url, key, bodies, { connections = 4, ratePerSec, onAck } = {}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const post = (body) => new Promise((resolve, reject) => {
+    const req = http.request(url, { method: "POST", agent, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" } }, (res) => {
+      let t = "";
+      res.on("data", (c) => (t += c));
+      res.on("end", () => (res.statusCode === 200 ? resolve(t) : reject(new Error(`HTTP ${res.statusCode}: ${t.slice(0, 200)}`))));
+    });
+    req.on("error", reject);
+    req.end(body.text);
+  });
+  const started = performance.now();
+  let next = 0;
+  let sent = 0;
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      if (ratePerSec) {
+        const due = started + (sent / ratePerSec) * 1000;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      sent += body.count;
+      await post(body);
+      onAck?.(body, performance.now());
+    }
+  }));
+  agent.destroy();
+  return performance.now() - started;
+}
+
+/** The local receiver: counts events, records each id's arrival time (for freshness). */
+export function startReceiver(port = 0) {
+  const arrivals = new Map();
+  let count = 0;
+  let lastAt = 0;
+  let waiters = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const now = performance.now();
+      const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      for (const e of body.events) { if (!arrivals.has(e.id)) arrivals.set(e.id, now); }
+      count += body.events.length;
+      lastAt = now;
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+      waiters = waiters.filter((w) => (arrivals.size >= w.n ? (w.resolve(), false) : true));
+    });
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({
+    url: `http://127.0.0.1:${server.address().port}/hook`,
+    arrivals,
+    get count() { return count; },
+    get lastAt() { return lastAt; },
+    reset() { arrivals.clear(); count = 0; lastAt = 0; },
+    waitFor(n, timeoutMs = 600_000) {
+      if (arrivals.size >= n) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`receiver got ${arrivals.size} of ${n} events`)), timeoutMs);
+        waiters.push({ n, resolve: () => { clearTimeout(t); resolve(); } });
+      });
+    },
+    close() { server.closeAllConnections(); return new Promise((r) => server.close(r)); },
+  })));
+}
+
+/** Starts a node process running `args` and waits for `ready` in its output. */
+export function startProcess(args, env, ready) {
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`did not start:\n${out}`)), 20_000);
+    const on = (c) => {
+      out += c.toString();
+      const m = ready.exec(out);
+      if (m) { clearTimeout(timer); resolve({ proc, match: m, output: () => out }); }
+    };
+    proc.stdout.on("data", on);
+    proc.stderr.on("data", on);
+    proc.on("exit", (code) => { clearTimeout(timer); reject(new Error(`exited ${code}:\n${out}`)); });
+  });
+}
+
+export async function stopProcess(proc) {
+  if (proc.exitCode !== null) return;
+  proc.kill("SIGTERM");
+  await new Promise((r) => { proc.once("exit", r); setTimeout(() => { proc.kill("SIGKILL"); r(); }, 10_000); });
+}
+
+/** Peak resident memory of a process so far (VmHWM), in MB. */
+export function peakRssMb(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch { return null; }
+}
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}

@@ -1,0 +1,166 @@
+// `npm run bench`: Currents on the embedded store against a pass-through relay and a BullMQ
+// build of the same flow, measured side by side in one run. Prints a table, writes JSON.
+// Sizes: BENCH_EVENTS (default 200000), BENCH_BACKLOG (1000000), BENCH_RUNS (3).
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeBodies, median, peakRssMb, percentile, produce, startProcess, startReceiver, stopProcess } from "./lib.mjs";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ADMIN = "bench-admin-token-0123456789";
+const KEY = "bench-ingest-key-0123456789";
+const log = (...a) => console.error(...a);
+
+async function startCurrents() {
+  const dir = mkdtempSync(join(os.tmpdir(), "currents-bench-"));
+  const { proc, match } = await startProcess([join(ROOT, "bin/currents.js"), "start", "--port", "0", "--data-dir", dir],
+    { CURRENTS_ADMIN_TOKEN: ADMIN, CURRENTS_INGEST_KEY: KEY, CURRENTS_ALLOW_PRIVATE_ENDPOINTS: "1", CURRENTS_LOG_LEVEL: "error" }, /listening on (http:\/\/\S+)/);
+  const url = match[1];
+  const api = async (method, path, body) => {
+    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  return {
+    proc, url, api,
+    async addCurrent(endpoint) {
+      const c = await api("POST", "/api/v1/currents", { name: "bench", partner: "custom_http", settings: { endpoint }, events: ["users.messages.email.Send"] });
+      await api("POST", `/api/v1/currents/${c.id}/launch`);
+      return c.id;
+    },
+    async stop() { await stopProcess(proc); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+async function startRelay(script, target) {
+  const { proc, match } = await startProcess([join(ROOT, "bench", script)], { RELAY_TARGET: target }, /listening on (http:\/\/\S+)/);
+  return { proc, url: match[1], stop: () => stopProcess(proc) };
+}
+
+/** Events/s from the first ingest request to the last event at the receiver. */
+async function flowThroughput(kind, n, tag) {
+  const receiver = await startReceiver();
+  const server = kind === "currents" ? await startCurrents() : await startRelay(kind === "relay" ? "passthrough-relay.mjs" : "bullmq-relay.mjs", receiver.url);
+  if (kind === "currents") await server.addCurrent(receiver.url);
+  const bodies = makeBodies(n, 500, tag);
+  const t0 = performance.now();
+  await produce(`${server.url}/v1/events`, KEY, bodies);
+  await receiver.waitFor(n);
+  const rate = n / ((receiver.lastAt - t0) / 1000);
+  await server.stop();
+  await receiver.close();
+  return rate;
+}
+
+async function ingestAlone(n, tag) {
+  const s = await startCurrents();
+  const ms = await produce(`${s.url}/v1/events`, KEY, makeBodies(n, 500, tag));
+  await s.stop();
+  return n / (ms / 1000);
+}
+
+async function freshness(rate, seconds, tag) {
+  const receiver = await startReceiver();
+  const s = await startCurrents();
+  await s.addCurrent(receiver.url);
+  const n = Math.max(1, Math.round(rate * seconds));
+  const perRequest = Math.max(1, Math.round(rate / 20));
+  const bodies = makeBodies(n, perRequest, tag).map((b, i) => ({ ...b, first: i * perRequest }));
+  const ackAt = new Map();
+  await produce(`${s.url}/v1/events`, KEY, bodies, { connections: 2, ratePerSec: rate, onAck: (b, at) => ackAt.set(b.first, { at, count: b.count }) });
+  await receiver.waitFor(n);
+  const lat = [];
+  for (const [first, { at, count }] of ackAt) for (let i = first; i < first + count; i++) lat.push(receiver.arrivals.get(`${tag}-${i}`) - at);
+  lat.sort((a, b) => a - b);
+  await s.stop();
+  await receiver.close();
+  return { p50: percentile(lat, 50), p99: percentile(lat, 99), max: lat[lat.length - 1] };
+}
+
+async function backlog(n, tag) {
+  const receiver = await startReceiver();
+  const s = await startCurrents();
+  const id = await s.addCurrent(receiver.url);
+  await s.api("POST", `/api/v1/currents/${id}/pause`);
+  await produce(`${s.url}/v1/events`, KEY, makeBodies(n, 500, tag));
+  const rssBuilt = peakRssMb(s.proc.pid);
+  const t0 = performance.now();
+  await s.api("POST", `/api/v1/currents/${id}/resume`);
+  await receiver.waitFor(n);
+  const rate = n / ((receiver.lastAt - t0) / 1000);
+  const rssPeak = peakRssMb(s.proc.pid);
+  await s.stop();
+  await receiver.close();
+  return { rate, rssBuilt, rssPeak };
+}
+
+async function fanout(k, n, tag) {
+  const receiver = await startReceiver();
+  const s = await startCurrents();
+  for (let i = 0; i < k; i++) await s.addCurrent(receiver.url);
+  const t0 = performance.now();
+  await produce(`${s.url}/v1/events`, KEY, makeBodies(n, 500, tag));
+  while (receiver.count < k * n) await new Promise((r) => setTimeout(r, 20));
+  const rate = n / ((receiver.lastAt - t0) / 1000);
+  await s.stop();
+  await receiver.close();
+  return rate;
+}
+
+async function repeat(label, fn) {
+  const values = [];
+  for (let r = 0; r < RUNS; r++) {
+    const v = await fn(`${label.replace(/\W+/g, "")}${r}`);
+    values.push(v);
+    log(`  ${label} run ${r + 1}/${RUNS}: ${typeof v === "number" ? Math.round(v) : JSON.stringify(v)}`);
+  }
+  return values;
+}
+
+const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const fmt = (x) => (x === null || x === undefined ? "-" : x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1));
+
+const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", node: process.version, date: new Date().toISOString() };
+log(`machine: ${machine.cpus} x ${machine.cpuModel}, Node ${machine.node}; events ${EVENTS}, backlog ${BACKLOG}, runs ${RUNS}`);
+const rows = [];
+const add = (name, unit, s, target, ratioTo) => rows.push({ name, unit, ...s, target, ratio: ratioTo ? s.median / ratioTo : null });
+
+const relay = stats(await repeat("pass-through relay", (t) => flowThroughput("relay", EVENTS, t)));
+add("pass-through relay (ceiling), events/s", "events/s", relay, "-");
+const e2e = stats(await repeat("currents end to end", (t) => flowThroughput("currents", EVENTS, t)));
+add("Currents end to end, events/s", "events/s", e2e, ">= 50,000 and >= 0.7 x ceiling", relay.median);
+const bull = stats(await repeat("bullmq", (t) => flowThroughput("bullmq", EVENTS, t)));
+add("BullMQ on Redis end to end, events/s", "events/s", bull, "-", relay.median);
+const ingest = stats(await repeat("ingest alone", (t) => ingestAlone(EVENTS, t)));
+add("Currents durable ingest alone, events/s", "events/s", ingest, ">= 100,000", relay.median);
+for (const [rate, secs, target] of [[10, 20, "p99 <= 1,500 ms"], [1000, 15, "-"], [10000, 10, "p99 <= 250 ms (SPEC: 50 ms)"]]) {
+  const f = await repeat(`freshness at ${rate}/s`, (t) => freshness(rate, secs, t));
+  add(`freshness at ${rate} events/s: p50 ms`, "ms", stats(f.map((x) => x.p50)), "-");
+  add(`freshness at ${rate} events/s: p99 ms`, "ms", stats(f.map((x) => x.p99)), target);
+  add(`freshness at ${rate} events/s: max ms`, "ms", stats(f.map((x) => x.max)), "-");
+}
+const b = await repeat("backlog", (t) => backlog(BACKLOG, t));
+add(`backlog of ${BACKLOG.toLocaleString("en-US")}: drain events/s`, "events/s", stats(b.map((x) => x.rate)), ">= 50,000", relay.median);
+add("backlog: peak RSS MB (build and drain)", "MB", stats(b.map((x) => x.rssPeak)), "<= 300");
+for (const k of [1, 4, 16]) {
+  add(`fan-out to ${k} Currents: events/s ingested and delivered to all`, "events/s",
+    stats(await repeat(`fan-out ${k}`, (t) => fanout(k, Math.round(EVENTS / Math.max(1, k / 4)), t))), k === 16 ? ">= 10,000" : "-", relay.median);
+}
+
+const ratioE2eBull = e2e.median / bull.median;
+const lines = [
+  `machine: ${machine.cpus} x ${machine.cpuModel}, Node ${machine.node}; ${RUNS} runs each (median, min, max)`,
+  "",
+  "| figure | median | min | max | ratio to ceiling | target |",
+  "|---|---|---|---|---|---|",
+  ...rows.map((r) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${r.target} |`),
+  "",
+  `Currents / BullMQ end to end: ${ratioE2eBull.toFixed(2)} (target >= 3)`,
+];
+console.log(lines.join("\n"));
+mkdirSync(join(ROOT, "bench/results"), { recursive: true });
+writeFileSync(join(ROOT, "bench/results/latest.json"), JSON.stringify({ machine, events: EVENTS, backlog: BACKLOG, runs: RUNS, rows, ratioCurrentsToBullmq: ratioE2eBull }, null, 2));
