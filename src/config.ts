@@ -38,6 +38,8 @@ export interface Config {
   /** Ingest answers 429 while the store holds more events than this. @defaultValue 50_000_000 */
   readonly maxBacklogEvents: number;
   readonly logLevel: string;
+  /** A client connection silent this long is closed (slow or stuck clients). @defaultValue 60_000 */
+  readonly clientTimeoutMs: number;
   /** Events a second each ingest key may send (bursts up to twice that). @defaultValue 200_000 */
   readonly ingestRateLimit: number;
   readonly delivery: DeliveryDefaults;
@@ -158,6 +160,7 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     dedupeWindowMs: int("CURRENTS_DEDUPE_WINDOW_HOURS", env.CURRENTS_DEDUPE_WINDOW_HOURS, 24, 1, 24 * 30) * 3_600_000,
     maxBacklogEvents: int("CURRENTS_MAX_BACKLOG_EVENTS", env.CURRENTS_MAX_BACKLOG_EVENTS, 50_000_000, 1, Number.MAX_SAFE_INTEGER),
     logLevel,
+    clientTimeoutMs: int("CURRENTS_CLIENT_TIMEOUT_MS", env.CURRENTS_CLIENT_TIMEOUT_MS, 60_000, 100, 3_600_000),
     ingestRateLimit: int("CURRENTS_INGEST_RATE_LIMIT", env.CURRENTS_INGEST_RATE_LIMIT, 200_000, 1, 100_000_000),
     delivery: defaultDelivery,
     smtpUrl: url("CURRENTS_SMTP_URL", ["smtp:", "smtps:"]),

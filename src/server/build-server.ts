@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import http from "node:http";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
@@ -25,8 +26,15 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     loggerInstance: s.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
-    connectionTimeout: 60_000,
-    requestTimeout: 60_000,
+    // Slow or stuck clients: a silent connection is closed after clientTimeoutMs, headers must
+    // arrive within it and a whole request within twice it (checked every second).
+    connectionTimeout: s.config.clientTimeoutMs,
+    serverFactory: (handler) => http.createServer({
+      requestTimeout: s.config.clientTimeoutMs * 2,
+      headersTimeout: s.config.clientTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, s.config.clientTimeoutMs),
+      keepAliveTimeout: 72_000,
+    }, handler),
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     genReqId: () => crypto.randomUUID(),
@@ -80,8 +88,16 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
   });
 
   // Every answer carries its request id, and is logged (debug) with it; errors are logged with it too.
+  const guarded = new WeakSet<object>();
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", String(request.id));
+    // A client silent for clientTimeoutMs (e.g. stalled in the middle of its body) is cut off.
+    const socket = request.raw.socket;
+    if (!guarded.has(socket)) {
+      guarded.add(socket);
+      socket.setTimeout(s.config.clientTimeoutMs);
+      socket.on("timeout", () => socket.destroy());
+    }
   });
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug({ method: request.method, url: request.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");

@@ -185,6 +185,19 @@ describe("hard edges", () => {
     expect(statuses.slice(10)).toContain(429);
   });
 
+  it("closes the connection of a client that stalls in the middle of its request", async () => {
+    const svc = await service({ config: { clientTimeoutMs: 300 } });
+    const { port } = new URL(svc.url);
+    const net = await import("node:net");
+    const socket = net.connect(Number(port), "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    socket.write(`POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${INGEST}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"events":[`);
+    const started = Date.now();
+    await new Promise((r) => socket.once("close", r));
+    expect(Date.now() - started).toBeLessThan(5_000); // closed by the server, not left hanging
+    expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
+  });
+
   it("gives a read-only token reads, not changes", async () => {
     const svc = await service({ config: { readonlyToken: "read-only-token-0123456789" } });
     const ro = (method: string, path: string, body?: unknown) => svc.call(method, path, body, "read-only-token-0123456789");
