@@ -54,22 +54,23 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     const currents = new CurrentService(store, secretBox, config, logger, now);
     const series = new MinuteSeries(now);
     const writeSeries = async () => {
-      const backlogs = new Map<string, { pending: number; oldestAgeMs: number | null }>();
-      for (const c of await store.config.listCurrents()) {
-        if (c.status === "draft") continue;
-        const st = await currents.stats(c);
-        backlogs.set(c.id, { pending: st.pending, oldestAgeMs: st.oldestPendingAgeMs });
-      }
+      const backlogs = new Map((await readBacklog()).map((b) => [b.currentId, { pending: b.pending, oldestAgeMs: b.oldestPendingAgeMs }]));
       await store.config.upsertMinutes(series.points(backlogs));
+    };
+    // One backlog reading per scrape serves the three gauges that need it.
+    let backlogCache: { at: number; value: Promise<Array<{ currentId: string; pending: number; oldestPendingAgeMs: number | null; deadLetters: number }>> } | undefined;
+    const readBacklog = async () => {
+      const list = (await store.config.listCurrents()).filter((c) => c.status !== "draft");
+      return Promise.all(list.map(async (c) => {
+        const s = await currents.stats(c);
+        return { currentId: c.id, pending: s.pending, oldestPendingAgeMs: s.oldestPendingAgeMs, deadLetters: s.deadLettered };
+      }));
     };
     const metrics = new Metrics({
       dataDir: config.dataDir,
-      backlog: async () => {
-        const list = (await store.config.listCurrents()).filter((c) => c.status !== "draft");
-        return Promise.all(list.map(async (c) => {
-          const s = await currents.stats(c);
-          return { currentId: c.id, pending: s.pending, oldestPendingAgeMs: s.oldestPendingAgeMs, deadLetters: s.deadLettered };
-        }));
+      backlog: () => {
+        if (!backlogCache || now() - backlogCache.at > 1_000) backlogCache = { at: now(), value: readBacklog() };
+        return backlogCache.value;
       },
     });
     const engine = new DeliveryEngine({

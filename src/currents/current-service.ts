@@ -309,7 +309,7 @@ export class CurrentService {
       : await this.store.events.count({ workspace: c.workspace, types: c.events }, p.ackedSeq);
     return {
       delivered: p?.delivered ?? 0,
-      delivered24h: (await this.store.config.deliveredSince(Math.floor(this.now() / 60_000) - 1439)).get(c.id) ?? 0,
+      delivered24h: await this.store.config.deliveredSince(c.id, Math.floor(this.now() / 60_000) - 1439),
       pending: pending.count,
       failedAttempts: p?.failedAttempts ?? 0,
       deadLettered: await this.store.deadLetters.count(c.id),

@@ -162,8 +162,8 @@ export interface ConfigRepository {
   /** Writes (replaces) minute points. */
   upsertMinutes(points: readonly MinutePoint[]): Promise<void>;
   listMinutes(currentId: string, sinceMinute: number): Promise<MinutePoint[]>;
-  /** Events delivered per Current since a minute (the list's "delivered (24 h)"). */
-  deliveredSince(sinceMinute: number): Promise<Map<string, number>>;
+  /** Events a Current delivered since a minute (the list's "delivered (24 h)"). */
+  deliveredSince(currentId: string, sinceMinute: number): Promise<number>;
   deleteMinutesBefore(minute: number): Promise<number>;
 
   addHistory(entry: Omit<HistoryEntry, "id">): Promise<void>;

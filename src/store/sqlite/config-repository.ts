@@ -188,9 +188,9 @@ export class SqliteConfigRepository implements ConfigRepository {
     }));
   }
 
-  async deliveredSince(sinceMinute: number): Promise<Map<string, number>> {
-    const rows = this.db.prepare("SELECT current_id, sum(delivered) AS n FROM current_minutes WHERE minute >= ? GROUP BY current_id").all(sinceMinute) as Array<{ current_id: string; n: number }>;
-    return new Map(rows.map((r) => [r.current_id, r.n]));
+  async deliveredSince(currentId: string, sinceMinute: number): Promise<number> {
+    const row = this.db.prepare("SELECT coalesce(sum(delivered), 0) AS n FROM current_minutes WHERE current_id = ? AND minute >= ?").get(currentId, sinceMinute) as { n: number };
+    return row.n;
   }
 
   async deleteMinutesBefore(minute: number): Promise<number> {
