@@ -16,6 +16,8 @@ import type { CurrentRecord, CurrentStatus } from "./model.js";
 
 export interface CurrentStats {
   delivered: number;
+  /** Events ever dead-lettered (deadLettered is how many are held now, after redrives and discards). */
+  deadLetteredTotal: number;
   /** Delivered in the last 24 h (from the per-minute series, written every 10 s). */
   delivered24h: number;
   pending: number;
@@ -313,6 +315,7 @@ export class CurrentService {
       pending: pending.count,
       failedAttempts: p?.failedAttempts ?? 0,
       deadLettered: await this.store.deadLetters.count(c.id),
+      deadLetteredTotal: p?.deadLettered ?? 0,
       expired: p?.expired ?? 0,
       oldestPendingAgeMs: pending.oldestReceivedAt === null ? null : Math.max(0, this.now() - pending.oldestReceivedAt),
       lastDeliveredAt: iso(p?.lastDeliveredAt ?? null),

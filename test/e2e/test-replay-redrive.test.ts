@@ -122,5 +122,6 @@ describe("dead letters", () => {
     expect(delivered.has("bad-1")).toBe(true);
     expect(delivered.has("bad-2")).toBe(true);
     expect(delivered.size).toBe(22);
+    expect((await get(id)).stats.deadLetteredTotal).toBe(4); // 3, and bad-1 refused again once
   });
 });
