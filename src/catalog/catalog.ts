@@ -39,10 +39,3 @@ export function eventTypesByGroup() {
     })),
   };
 }
-
-/** Every field name that some event type marks as personal data, for field transformations. */
-export function piiFieldNames(): string[] {
-  const names = new Set<string>();
-  for (const d of eventTypeDefinitions) for (const f of d.fields) if (f.pii) names.add(f.name);
-  return [...names].sort();
-}

@@ -95,10 +95,6 @@ export class DeliveryEngine {
     return this.#attempts.get(currentId) ?? [];
   }
 
-  isRunning(currentId: string): boolean {
-    return this.#workers.has(currentId);
-  }
-
   async flushProgress(): Promise<void> {
     const updates = this.#progress.take();
     if (updates.length === 0) return;

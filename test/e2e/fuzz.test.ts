@@ -75,16 +75,14 @@ describe("fuzzing", () => {
       batching: fc.oneof(fc.record({ maxBatchEvents: fc.integer(), lingerMs: fc.double() }, { requiredKeys: [] }), anyJson),
     }, { requiredKeys: [] });
     const created = await svc.admin("POST", "/api/v1/currents", { name: "fuzz", partner: "heap", settings: { endpoint: "http://127.0.0.1:9/x" }, events: [] });
-    await fc.assert(fc.asyncProperty(current, fc.constantFrom("POST", "PATCH"), async (c, method) => {
-      const path = method === "POST" ? "/api/v1/currents" : `/api/v1/currents/${created.body.id}`;
-      const r = await rawPost(`${svc.url}${path}`, JSON.stringify(c), { authorization: `Bearer ${ADMIN}`, "content-type": "application/json", "x-http-method-override": method });
+    await fc.assert(fc.asyncProperty(current, async (c) => {
+      const r = await rawPost(`${svc.url}/api/v1/currents`, JSON.stringify(c), { authorization: `Bearer ${ADMIN}`, "content-type": "application/json" });
       expect(r.status, r.text).toBeLessThan(500);
     }), { numRuns: 300 });
-    const patch = await fc.assert(fc.asyncProperty(current, async (c) => {
+    await fc.assert(fc.asyncProperty(current, async (c) => {
       const r = await svc.admin("PATCH", `/api/v1/currents/${created.body.id}`, c);
       expect(r.status, JSON.stringify(r.body)).toBeLessThan(500);
     }), { numRuns: 300 });
-    expect(patch).toBeUndefined();
     expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
   });
 });
