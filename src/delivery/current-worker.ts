@@ -57,6 +57,8 @@ export class CurrentWorker {
   #inFlight: Batch[] = [];
   #backoffUntil = 0;
   #failing = false;
+  /** stop() with a grace period: no new batch, no new retry; attempts under way may finish. */
+  #draining = false;
   #loop: Promise<void> | undefined;
   #tasks = new Set<Promise<void>>();
 
@@ -86,7 +88,7 @@ export class CurrentWorker {
   async stop(graceMs = 0): Promise<void> {
     const stopping = this.#abort.signal;
     if (!stopping.aborted && graceMs > 0 && this.#tasks.size > 0) {
-      this.#failing = true; // start no new batch
+      this.#draining = true;
       this.#wakeup.wake();
       await Promise.race([Promise.allSettled([...this.#tasks]), sleep(graceMs)]);
     }
@@ -100,7 +102,7 @@ export class CurrentWorker {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     const { maxBatchEvents, maxBatchBytes, lingerMs, maxInFlight } = this.#spec.batching;
-    while (!signal.aborted && !this.#failing) {
+    while (!signal.aborted && !this.#failing && !this.#draining) {
       const now = this.#deps.now();
       if (this.#backoffUntil > now) {
         await sleep(this.#backoffUntil - now, signal);
@@ -191,7 +193,7 @@ export class CurrentWorker {
     const { current, partner, settings, batching } = this.#spec;
     return deliverBatch({ current, partner, settings, requestTimeoutMs: batching.requestTimeoutMs }, this.#deps, {
       signal: this.#abort.signal,
-      halted: () => this.#failing,
+      halted: () => this.#failing || this.#draining,
       halt: () => {
         this.#failing = true;
         this.#wakeup.wake();

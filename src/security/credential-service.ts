@@ -90,12 +90,14 @@ export class CredentialService {
     return undefined;
   }
 
-  /** The workspace of a valid, unrevoked ingest key. */
-  workspaceOfIngestKey(presented: string | undefined): string | undefined {
+  /**
+   * The valid, unrevoked ingest key presented (its workspace and id). Keys are looked up by
+   * their SHA-256 digest: the lookup compares digests, never the secret itself.
+   */
+  ingestKey(presented: string | undefined): { workspace: string; id: string } | undefined {
     if (!presented) return undefined;
     const record = this.#keys.get(hashCredential(presented));
-    // The map lookup found the digest; compare it again in constant time for good measure.
-    return record && credentialMatches(presented, record.keyHash) ? record.workspace : undefined;
+    return record && { workspace: record.workspace, id: record.id };
   }
 
   /** A new ingest key for a workspace (created when new); the key is shown only here. */

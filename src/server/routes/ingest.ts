@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { ClientError } from "../../errors.js";
 import { MAX_REQUEST_BYTES, ingestEvents } from "../../ingest/ingest-events.js";
-import { bearerToken, hashCredential } from "../../security/credentials.js";
+import { bearerToken } from "../../security/credentials.js";
 import { RateLimiter } from "../../security/rate-limiter.js";
 import type { Services } from "../services.js";
 import { gunzipBody } from "../gunzip-body.js";
@@ -25,19 +25,19 @@ export function ingestRoutes(app: FastifyInstance, s: Services): void {
       return payload;
     },
     onRequest: async (request) => {
-      const workspace = s.credentials.workspaceOfIngestKey(bearerToken(request.headers.authorization));
-      if (!workspace) throw new ClientError(401, "unauthorized", "a valid ingest key is required (Authorization: Bearer <ingest key>)");
-      (request as { workspace?: string }).workspace = workspace;
+      const key = s.credentials.ingestKey(bearerToken(request.headers.authorization));
+      if (!key) throw new ClientError(401, "unauthorized", "a valid ingest key is required (Authorization: Bearer <ingest key>)");
+      (request as { ingestKey?: typeof key }).ingestKey = key;
       const backlog = await s.store.events.size();
       if (backlog >= s.config.maxBacklogEvents) {
         throw Object.assign(new ClientError(429, "backlog_full", `the backlog holds ${backlog} events, over its limit of ${s.config.maxBacklogEvents}; retry later`), { retryAfterSeconds: 5 });
       }
     },
   }, async (request) => {
-    const workspace = (request as { workspace?: string }).workspace as string;
+    const { workspace, id: keyId } = (request as { ingestKey?: { workspace: string; id: string } }).ingestKey as { workspace: string; id: string };
     const events = (request.body as { events?: unknown } | null)?.events;
     const cost = Array.isArray(events) ? Math.max(1, events.length) : 1;
-    const wait = limiter.take(hashCredential(bearerToken(request.headers.authorization) ?? ""), cost);
+    const wait = limiter.take(keyId, cost);
     if (wait > 0) {
       throw Object.assign(new ClientError(429, "rate_limited", `this ingest key is over its rate limit of ${s.config.ingestRateLimit} events/s; retry in ${wait} s`), { retryAfterSeconds: wait });
     }
