@@ -24,27 +24,18 @@ export class Metrics {
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: "currents_process_" });
     const registry = this.registry;
-    new Gauge({
-      name: "currents_backlog_events", help: "Events pending delivery per Current", labelNames: ["current"], registers: [registry],
-      async collect() {
-        this.reset();
-        for (const b of await sources.backlog()) this.set({ current: b.currentId }, b.pending);
-      },
-    });
-    new Gauge({
-      name: "currents_oldest_pending_age_seconds", help: "Age of the oldest undelivered event per Current", labelNames: ["current"], registers: [registry],
-      async collect() {
-        this.reset();
-        for (const b of await sources.backlog()) this.set({ current: b.currentId }, (b.oldestPendingAgeMs ?? 0) / 1000);
-      },
-    });
-    new Gauge({
-      name: "currents_dead_letters", help: "Dead letters held per Current", labelNames: ["current"], registers: [registry],
-      async collect() {
-        this.reset();
-        for (const b of await sources.backlog()) this.set({ current: b.currentId }, b.deadLetters);
-      },
-    });
+    type Backlog = Awaited<ReturnType<MetricsSources["backlog"]>>[number];
+    const perCurrent = (name: string, help: string, value: (b: Backlog) => number) =>
+      new Gauge({
+        name, help, labelNames: ["current"], registers: [registry],
+        async collect() {
+          this.reset();
+          for (const b of await sources.backlog()) this.set({ current: b.currentId }, value(b));
+        },
+      });
+    perCurrent("currents_backlog_events", "Events pending delivery per Current", (b) => b.pending);
+    perCurrent("currents_oldest_pending_age_seconds", "Age of the oldest undelivered event per Current", (b) => (b.oldestPendingAgeMs ?? 0) / 1000);
+    perCurrent("currents_dead_letters", "Dead letters held per Current", (b) => b.deadLetters);
     new Gauge({
       name: "currents_store_bytes", help: "Size of the embedded store's files", registers: [registry],
       collect() {

@@ -1,28 +1,24 @@
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { allEventTypes } from "../../src/catalog/catalog.js";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
 import { rawPost } from "../support/raw-post.js";
-import { type Receiver, startReceiver } from "../support/receiver.js";
-import { INGEST, type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
+import type { Receiver } from "../support/receiver.js";
+import { INGEST, type Service, closedAfterEach, launchCurrent, waitFor } from "../support/harness.js";
 
 const byGroup = (g: string) => allEventTypes().filter((d) => d.group === g && d.status === "current").map((d) => d.type);
 // 34 types across the three groups; the Current selects 17 of them, spread over all three.
 const ingested = [...byGroup("message_engagement").slice(0, 24), ...byGroup("customer_behavior").slice(0, 7), ...byGroup("user").slice(0, 3)];
 const selected = ingested.filter((_, i) => i % 2 === 0);
 
+const use = closedAfterEach();
 let svc: Service | undefined;
 let receiver: Receiver | undefined;
-afterEach(async () => {
-  await svc?.close();
-  await receiver?.close();
-  svc = receiver = undefined;
-});
 
 describe("events in, Heap out", () => {
   it("delivers exactly the selected types, as ingested, in batches within the limits, with the wire headers", async () => {
-    receiver = await startReceiver();
-    svc = await startService();
+    receiver = await use.receiver();
+    svc = await use.service();
     // Accepted before the launch: never delivered.
     expect((await svc.ingest(selected.map((t) => sampleEvent(t, { id: `before-${t}` })))).body.accepted).toBe(selected.length);
     const id = await launchCurrent(svc, receiver.url, selected, { batching: { maxBatchEvents: 40 } });
@@ -65,8 +61,8 @@ describe("events in, Heap out", () => {
   });
 
   it("sends no Authorization header when no bearer token is set", async () => {
-    receiver = await startReceiver();
-    svc = await startService();
+    receiver = await use.receiver();
+    svc = await use.service();
     const created = await svc.admin("POST", "/api/v1/currents", { name: "No token", partner: "custom_http", settings: { endpoint: receiver.url }, events: ["users.messages.email.Send"] });
     await svc.admin("POST", `/api/v1/currents/${created.body.id}/launch`);
     await svc.ingest([sampleEvent("users.messages.email.Send")]);
@@ -75,8 +71,8 @@ describe("events in, Heap out", () => {
   });
 
   it("acknowledges a repeated id but stores and delivers it once", async () => {
-    receiver = await startReceiver();
-    svc = await startService();
+    receiver = await use.receiver();
+    svc = await use.service();
     await launchCurrent(svc, receiver.url, ["users.messages.pushnotification.Send"]);
     const e = sampleEvent("users.messages.pushnotification.Send", { id: "same-id" });
     expect((await svc.ingest([e, e])).body).toEqual({ accepted: 2, duplicates: 1, rejected: [] });
@@ -87,8 +83,8 @@ describe("events in, Heap out", () => {
   });
 
   it("pauses without losing events and delivers the backlog on resume", async () => {
-    receiver = await startReceiver();
-    svc = await startService();
+    receiver = await use.receiver();
+    svc = await use.service();
     const id = await launchCurrent(svc, receiver.url, ["users.messages.sms.Delivery"]);
     expect((await svc.admin("POST", `/api/v1/currents/${id}/pause`)).body.status).toBe("paused");
     await svc.ingest(Array.from({ length: 50 }, (_, n) => sampleEvent("users.messages.sms.Delivery", { n })));
@@ -102,8 +98,8 @@ describe("events in, Heap out", () => {
   });
 
   it("keeps its position across a restart in the middle of a stream", async () => {
-    receiver = await startReceiver();
-    svc = await startService();
+    receiver = await use.receiver();
+    svc = await use.service();
     const dataDir = svc.dataDir;
     const id = await launchCurrent(svc, receiver.url, ["users.behaviors.CustomEvent"]);
     const ids: string[] = [];
@@ -113,7 +109,7 @@ describe("events in, Heap out", () => {
       await svc.ingest(batch);
     }
     await svc.app.close(); // graceful stop mid-stream
-    svc = await startService({ dataDir });
+    svc = await use.service({ dataDir });
     for (let i = 0; i < 10; i++) {
       const batch = Array.from({ length: 50 }, (_, n) => sampleEvent("users.behaviors.CustomEvent", { id: `b${i}-${n}` }));
       ids.push(...batch.map((e) => e.id as string));
@@ -128,7 +124,7 @@ describe("events in, Heap out", () => {
 
 describe("ingest answers", () => {
   it("rejects bad input with a 4xx naming the problem and keeps the valid events", async () => {
-    svc = await startService();
+    svc = await use.service();
     const good = sampleEvent("users.messages.email.Open");
     const res = await svc.ingest([good, { event_type: "users.messages.email.Open", id: "bad-1", time: 1 }, "nope", { ...good, id: "big", properties: { ...(good.properties as object), blob: "x".repeat(950 * 1024) } }]);
     expect(res.status).toBe(200);
@@ -168,7 +164,7 @@ describe("ingest answers", () => {
   });
 
   it("answers 429 with Retry-After when the backlog is over its limit", async () => {
-    svc = await startService({ config: { maxBacklogEvents: 3 } });
+    svc = await use.service({ config: { maxBacklogEvents: 3 } });
     const e = () => sampleEvent("users.messages.email.Send");
     expect((await svc.ingest([e(), e(), e()])).status).toBe(200);
     const full = await svc.ingest([e()]);

@@ -6,27 +6,15 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
 import { isPrivateAddress } from "../../src/security/ssrf-guard.js";
-import { ADMIN, INGEST, type Service, launchCurrent, startService, tempDir, waitFor } from "../support/harness.js";
-import { type Receiver, startReceiver } from "../support/receiver.js";
+import { ADMIN, INGEST, closedAfterEach, launchCurrent, startService, tempDir, waitFor } from "../support/harness.js";
 
-let cleanup: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c();
-  cleanup = [];
-});
-async function service(options: Parameters<typeof startService>[0] = {}): Promise<Service> {
-  const svc = await startService(options);
-  cleanup.push(() => svc.close());
-  return svc;
-}
-async function receiver(respond?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
-  const r = await startReceiver(respond);
-  cleanup.push(() => r.close());
-  return r;
-}
+const use = closedAfterEach();
+const service = use.service;
+const receiver = use.receiver;
+const cleanup = { push: use.add };
 
 describe("secrets never appear in clear", () => {
   it("not in logs, API answers, metrics nor the data dir's bytes", async () => {

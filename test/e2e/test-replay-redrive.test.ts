@@ -1,23 +1,19 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
 import { REDACTED } from "../../src/delivery/transformations.js";
-import { type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
-import { type ReceivedRequest, type Receiver, startReceiver } from "../support/receiver.js";
+import { type Service, closedAfterEach, launchCurrent, waitFor } from "../support/harness.js";
+import type { ReceivedRequest, Receiver } from "../support/receiver.js";
 
+const use = closedAfterEach();
 let svc: Service | undefined;
 let receiver: Receiver | undefined;
-afterEach(async () => {
-  await svc?.close();
-  await receiver?.close();
-  svc = receiver = undefined;
-});
 
 const get = async (id: string) => (await svc!.admin("GET", `/api/v1/currents/${id}`)).body;
 
 describe("Send Test Events", () => {
   it("sends one marked sample of each selected type, transformed, and answers with the partner's status and latency", async () => {
-    receiver = await startReceiver();
-    svc = await startService();
+    receiver = await use.receiver();
+    svc = await use.service();
     const types = ["users.messages.email.Send", "users.behaviors.Purchase", "users.behaviors.subscription.GlobalStateChange"];
     const id = await launchCurrent(svc, receiver.url, types, { transformations: [{ field: "email_address", action: "remove" }] });
     const res = await svc.admin("POST", `/api/v1/currents/${id}/test`);
@@ -37,8 +33,8 @@ describe("Send Test Events", () => {
   });
 
   it("reports a refusal in words", async () => {
-    receiver = await startReceiver(() => ({ status: 401, body: "bad token" }));
-    svc = await startService();
+    receiver = await use.receiver(() => ({ status: 401, body: "bad token" }));
+    svc = await use.service();
     const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
     const res = await svc.admin("POST", `/api/v1/currents/${id}/test`);
     expect(res.body).toMatchObject({ ok: false, status: 401, response: "bad token" });
@@ -47,8 +43,8 @@ describe("Send Test Events", () => {
 
 describe("field transformations", () => {
   it("hashes and removes PII in delivered events", async () => {
-    receiver = await startReceiver();
-    svc = await startService();
+    receiver = await use.receiver();
+    svc = await use.service();
     const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Open"], {
       transformations: [{ field: "email_address", action: "hash" }, { field: "user_agent", action: "remove" }],
     });
@@ -66,8 +62,8 @@ describe("field transformations", () => {
 
 describe("replay", () => {
   it("re-sends the retained events of a time range with the same ids, with progress", async () => {
-    receiver = await startReceiver();
-    svc = await startService();
+    receiver = await use.receiver();
+    svc = await use.service();
     const id = await launchCurrent(svc, receiver.url, ["users.messages.sms.Send"]);
     const from = new Date().toISOString();
     for (let i = 0; i < 3; i++) await svc.ingest(Array.from({ length: 40 }, (_, n) => sampleEvent("users.messages.sms.Send", { id: `s${i}-${n}` })));
@@ -93,12 +89,12 @@ describe("dead letters", () => {
     let accept = false;
     const delivered = new Set<unknown>();
     const poison = (r: ReceivedRequest) => r.events.some((e) => String(e.id).startsWith("bad"));
-    receiver = await startReceiver((r) => {
+    receiver = await use.receiver((r) => {
       if (!accept && poison(r)) return { status: 422, body: "unprocessable" };
       for (const e of r.events) delivered.add(e.id);
       return { status: 200 };
     });
-    svc = await startService();
+    svc = await use.service();
     const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Bounce"], { batching: { lingerMs: 200 } });
     await svc.ingest([
       ...Array.from({ length: 20 }, (_, n) => sampleEvent("users.messages.email.Bounce", { id: `ok-${n}` })),

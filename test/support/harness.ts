@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import { afterEach } from "vitest";
+import { startReceiver } from "./receiver.js";
 import { type CurrentsApp, type CurrentsOptions, createCurrents } from "../../src/app.js";
 import { type Config, loadConfig } from "../../src/config.js";
 
@@ -74,4 +76,28 @@ export async function launchCurrent(svc: Service, endpoint: string, events: stri
   const launched = await svc.admin("POST", `/api/v1/currents/${id}/launch`);
   if (launched.status !== 200) throw new Error(`launch failed: ${JSON.stringify(launched.body)}`);
   return id;
+}
+
+/**
+ * Services and receivers made through this are closed after each test, newest first.
+ * Call once at the top of a test file.
+ */
+export function closedAfterEach() {
+  const closers: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+  });
+  return {
+    add(close: () => Promise<void> | void) { closers.push(close); },
+    async service(options: Parameters<typeof startService>[0] = {}) {
+      const s = await startService(options);
+      closers.push(() => s.close());
+      return s;
+    },
+    async receiver(respond?: Parameters<typeof startReceiver>[0]) {
+      const r = await startReceiver(respond);
+      closers.push(() => r.close());
+      return r;
+    },
+  };
 }
