@@ -11,6 +11,9 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, bullmq, ingest, fresh, backlog, fanout, pg).
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
+const wanted = (name) => !ONLY || ONLY.has(name);
 const ADMIN = "bench-admin-token-0123456789";
 const KEY = "bench-ingest-key-0123456789";
 const log = (...a) => console.error(...a);
@@ -129,24 +132,24 @@ log(`machine: ${machine.cpus} x ${machine.cpuModel}, Node ${machine.node}; event
 const rows = [];
 const add = (name, unit, s, target, ratioTo) => rows.push({ name, unit, ...s, target, ratio: ratioTo ? s.median / ratioTo : null });
 
-const relay = stats(await repeat("pass-through relay", (t) => flowThroughput("relay", EVENTS, t)));
+const none = { median: NaN, min: NaN, max: NaN };
+const relay = wanted("relay") ? stats(await repeat("pass-through relay", (t) => flowThroughput("relay", EVENTS, t))) : none;
 add("pass-through relay (ceiling), events/s", "events/s", relay, "-");
-const e2e = stats(await repeat("currents end to end", (t) => flowThroughput("currents", EVENTS, t)));
+const e2e = wanted("e2e") ? stats(await repeat("currents end to end", (t) => flowThroughput("currents", EVENTS, t))) : none;
 add("Currents end to end, events/s", "events/s", e2e, ">= 50,000 and >= 0.7 x ceiling", relay.median);
-const bull = stats(await repeat("bullmq", (t) => flowThroughput("bullmq", EVENTS, t)));
+const bull = wanted("bullmq") ? stats(await repeat("bullmq", (t) => flowThroughput("bullmq", EVENTS, t))) : none;
 add("BullMQ on Redis end to end, events/s", "events/s", bull, "-", relay.median);
-const ingest = stats(await repeat("ingest alone", (t) => ingestAlone(EVENTS, t)));
-add("Currents durable ingest alone, events/s", "events/s", ingest, ">= 100,000", relay.median);
-for (const [rate, secs, target] of [[10, 20, "p99 <= 1,500 ms"], [1000, 15, "-"], [10000, 10, "p99 <= 250 ms (SPEC: 50 ms)"]]) {
+if (wanted("ingest")) add("Currents durable ingest alone, events/s", "events/s", stats(await repeat("ingest alone", (t) => ingestAlone(EVENTS, t))), ">= 100,000", relay.median);
+for (const [rate, secs, target] of wanted("fresh") ? [[10, 20, "p99 <= 1,500 ms"], [1000, 15, "-"], [10000, 10, "p99 <= 250 ms (SPEC: 50 ms)"]] : []) {
   const f = await repeat(`freshness at ${rate}/s`, (t) => freshness(rate, secs, t));
   add(`freshness at ${rate} events/s: p50 ms`, "ms", stats(f.map((x) => x.p50)), "-");
   add(`freshness at ${rate} events/s: p99 ms`, "ms", stats(f.map((x) => x.p99)), target);
   add(`freshness at ${rate} events/s: max ms`, "ms", stats(f.map((x) => x.max)), "-");
 }
-const b = await repeat("backlog", (t) => backlog(BACKLOG, t));
-add(`backlog of ${BACKLOG.toLocaleString("en-US")}: drain events/s`, "events/s", stats(b.map((x) => x.rate)), ">= 50,000", relay.median);
-add("backlog: peak RSS MB (build and drain)", "MB", stats(b.map((x) => x.rssPeak)), "<= 300");
-for (const k of [1, 4, 16]) {
+const b = wanted("backlog") ? await repeat("backlog", (t) => backlog(BACKLOG, t)) : [];
+if (b.length) add(`backlog of ${BACKLOG.toLocaleString("en-US")}: drain events/s`, "events/s", stats(b.map((x) => x.rate)), ">= 50,000", relay.median);
+if (b.length) add("backlog: peak RSS MB (build and drain)", "MB", stats(b.map((x) => x.rssPeak)), "<= 300");
+for (const k of wanted("fanout") ? [1, 4, 16] : []) {
   add(`fan-out to ${k} Currents: events/s ingested and delivered to all`, "events/s",
     stats(await repeat(`fan-out ${k}`, (t) => fanout(k, Math.round(EVENTS / Math.max(1, k / 4)), t))), k === 16 ? ">= 10,000" : "-", relay.median);
 }
@@ -163,4 +166,4 @@ const lines = [
 ];
 console.log(lines.join("\n"));
 mkdirSync(join(ROOT, "bench/results"), { recursive: true });
-writeFileSync(join(ROOT, "bench/results/latest.json"), JSON.stringify({ machine, events: EVENTS, backlog: BACKLOG, runs: RUNS, rows, ratioCurrentsToBullmq: ratioE2eBull }, null, 2));
+if (!ONLY) writeFileSync(join(ROOT, "bench/results/latest.json"), JSON.stringify({ machine, events: EVENTS, backlog: BACKLOG, runs: RUNS, rows, ratioCurrentsToBullmq: ratioE2eBull }, null, 2));

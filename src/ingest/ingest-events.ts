@@ -1,6 +1,7 @@
 import { validateEvent } from "../catalog/validate-event.js";
 import { ClientError } from "../errors.js";
 import type { NewEvent, Store } from "../store/port.js";
+import { eventSpans } from "./event-spans.js";
 
 export const MAX_EVENTS_PER_REQUEST = 1_000;
 export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
@@ -19,7 +20,7 @@ export interface IngestResult {
  * stores the valid ones durably and says what became of each. Valid events are accepted
  * even when others in the same request are rejected.
  */
-export async function ingestEvents(store: Store, workspace: string, body: unknown, now: number): Promise<IngestResult> {
+export async function ingestEvents(store: Store, workspace: string, body: unknown, now: number, raw?: string): Promise<IngestResult> {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new ClientError(400, "invalid_envelope", 'the body must be a JSON object {"events": [...]}');
   }
@@ -30,6 +31,9 @@ export async function ingestEvents(store: Store, workspace: string, body: unknow
   if (events.length > MAX_EVENTS_PER_REQUEST) {
     throw new ClientError(413, "too_many_events", `${events.length} events in one request; at most ${MAX_EVENTS_PER_REQUEST} are allowed`);
   }
+  // Each event is stored as the text the client sent when the body can be sliced safely.
+  const spans = raw === undefined ? undefined : eventSpans(raw);
+  const slices = spans?.length === events.length ? spans : undefined;
   const rejected: IngestResult["rejected"] = [];
   const valid: NewEvent[] = [];
   events.forEach((event, index) => {
@@ -38,9 +42,12 @@ export async function ingestEvents(store: Store, workspace: string, body: unknow
       rejected.push(v.id === undefined ? { index, error: v.error } : { index, id: v.id, error: v.error });
       return;
     }
-    const text = JSON.stringify(event);
-    if (Buffer.byteLength(text) > MAX_EVENT_BYTES) {
-      rejected.push({ index, id: v.id, error: `event is ${Buffer.byteLength(text)} bytes; at most ${MAX_EVENT_BYTES} are allowed` });
+    const span = slices?.[index];
+    const text = span ? (raw as string).slice(span[0], span[1]) : JSON.stringify(event);
+    // A UTF-16 code unit is at most 3 UTF-8 bytes: short texts need no byte count.
+    const bytes = text.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(text);
+    if (bytes > MAX_EVENT_BYTES) {
+      rejected.push({ index, id: v.id, error: `event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are allowed` });
       return;
     }
     valid.push({ workspace, id: v.id, type: v.type, body: text });

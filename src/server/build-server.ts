@@ -52,10 +52,13 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: "/api/docs", staticCSP: true });
 
   // Strict JSON: malformed bodies and prototype-pollution keys are 400s that say what is wrong.
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+  // The text is kept on the request (rawJson) so that ingest can store events as sent.
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
     if (body === "") return done(new ClientError(400, "empty_body", "the body is empty; expected JSON"), undefined);
     try {
-      done(null, secureJson.parse(body as string, undefined, { protoAction: "error", constructorAction: "error" }));
+      const parsed: unknown = secureJson.parse(body as string, undefined, { protoAction: "error", constructorAction: "error" });
+      (req as { rawJson?: string }).rawJson = body as string;
+      done(null, parsed);
     } catch (error) {
       const message = (error as Error).message;
       const why = /prototype/i.test(message) ? "it contains a forbidden __proto__ or constructor.prototype key" : message;

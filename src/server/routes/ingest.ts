@@ -41,7 +41,7 @@ export function ingestRoutes(app: FastifyInstance, s: Services): void {
     if (wait > 0) {
       throw Object.assign(new ClientError(429, "rate_limited", `this ingest key is over its rate limit of ${s.config.ingestRateLimit} events/s; retry in ${wait} s`), { retryAfterSeconds: wait });
     }
-    const result = await ingestEvents(s.store, workspace, request.body, s.now());
+    const result = await ingestEvents(s.store, workspace, request.body, s.now(), (request as { rawJson?: string }).rawJson);
     if (result.accepted > 0) s.engine.notifyAppended(workspace);
     s.metrics.onIngest(result);
     return result;

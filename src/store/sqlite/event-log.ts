@@ -1,5 +1,10 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import type { AppendOutcome, EventLog, EventSelection, NewEvent, ReadEventsQuery, ReadEventsResult, StoredEvent } from "../port.js";
+import { TailCache } from "../tail-cache.js";
+import type { AppendReply, AppendRequest } from "./append-writer.js";
 
 interface PendingAppend {
   readonly events: readonly NewEvent[];
@@ -8,66 +13,98 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
+type WriterMessage = { kind: "written"; replies: AppendReply[] } | { kind: "failed"; ids: number[]; message: string };
+
+/** The compiled writer thread (next to this file; from src/ under the test runner, in dist/). */
+function writerScript(): URL {
+  const sibling = new URL("./writer-thread.js", import.meta.url);
+  return existsSync(fileURLToPath(sibling)) ? sibling : new URL("../../../dist/store/sqlite/writer-thread.js", import.meta.url);
+}
+
+/** Events kept in memory for Currents that keep up (see TailCache). */
+const TAIL_BYTES = 32 * 1024 * 1024;
+const TAIL_EVENTS = 100_000;
+
 /**
- * The event log on SQLite. Appends use group commit: every append requested in the same
- * turn of the event loop is written in one transaction, and one fsync (synchronous=FULL in
- * WAL mode) makes all of them durable before any of their promises resolves.
+ * The event log on SQLite. Appends go to a writer thread (writer-thread.ts) that commits
+ * every request waiting for it in one transaction, fsync'd (synchronous=FULL in WAL mode)
+ * before any of their promises resolves. Reads use this thread's own connection, or the
+ * tail cache of the newest events.
  */
 export class SqliteEventLog implements EventLog {
-  #pending: PendingAppend[] = [];
-  #flushScheduled = false;
+  readonly #pending = new Map<number, PendingAppend>();
+  #nextId = 1;
   #head: number;
+  #failure: Error | undefined;
+  readonly #writer: Worker;
+  readonly #exited: Promise<void>;
+  readonly #tail = new TailCache(TAIL_BYTES, TAIL_EVENTS);
   #readStatements = new Map<number, Database.Statement>();
   #countStatements = new Map<number, Database.Statement>();
-  readonly #markSeen: Database.Statement;
-  readonly #insert: Database.Statement;
 
-  constructor(private readonly db: Database.Database, private readonly dedupeWindowMs: number) {
-    this.#markSeen = db.prepare(
-      "INSERT INTO event_ids (key, seen_at) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET seen_at = excluded.seen_at WHERE event_ids.seen_at < ?",
-    );
-    this.#insert = db.prepare("INSERT INTO events (workspace_id, event_type, received_at, body) VALUES (?, ?, ?, ?)");
+  constructor(private readonly db: Database.Database, file: string, dedupeWindowMs: number) {
     this.#head = (db.prepare("SELECT coalesce(max(seq), 0) AS s FROM events").get() as { s: number }).s;
+    this.#writer = new Worker(writerScript(), { workerData: { file, dedupeWindowMs } });
+    this.#writer.unref();
+    this.#writer.on("message", (msg: WriterMessage) => this.#onWriter(msg));
+    this.#writer.on("error", (error) => this.#fail(new Error(`the store's writer failed: ${error.message}`, { cause: error })));
+    this.#exited = new Promise((resolve) => this.#writer.once("exit", () => {
+      this.#fail(new Error("the store's writer has stopped"));
+      resolve();
+    }));
   }
 
   append(events: readonly NewEvent[], now: number): Promise<AppendOutcome[]> {
+    if (this.#failure) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
-      this.#pending.push({ events, now, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      const id = this.#nextId++;
+      this.#pending.set(id, { events, now, resolve, reject });
+      const request: AppendRequest = {
+        id, now,
+        workspaces: events.map((e) => e.workspace),
+        ids: events.map((e) => e.id),
+        types: events.map((e) => e.type),
+        bodies: events.map((e) => e.body),
+      };
+      this.#writer.postMessage({ kind: "append", request });
     });
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const batch = this.#pending;
-    this.#pending = [];
-    let results: AppendOutcome[][];
-    try {
-      results = this.db.transaction(() => batch.map((p) => this.#write(p)))();
-    } catch (error) {
-      for (const p of batch) p.reject(error);
+  #onWriter(msg: WriterMessage): void {
+    if (msg.kind === "failed") {
+      for (const id of msg.ids) {
+        this.#pending.get(id)?.reject(new Error(`could not store events: ${msg.message}`));
+        this.#pending.delete(id);
+      }
       return;
     }
-    this.#head = (this.db.prepare("SELECT coalesce(max(seq), 0) AS s FROM events").get() as { s: number }).s;
-    batch.forEach((p, i) => p.resolve(results[i] as AppendOutcome[]));
+    for (const reply of msg.replies) {
+      const p = this.#pending.get(reply.id);
+      if (!p) continue;
+      this.#pending.delete(reply.id);
+      const outcomes = reply.seqs.map((seq, i): AppendOutcome => {
+        if (seq === 0) return "duplicate";
+        const e = p.events[i] as NewEvent;
+        this.#tail.push({ seq, workspace: e.workspace, type: e.type, receivedAt: p.now, body: e.body });
+        if (seq > this.#head) this.#head = seq;
+        return "stored";
+      });
+      p.resolve(outcomes);
+    }
   }
 
-  #write(p: PendingAppend): AppendOutcome[] {
-    const cutoff = p.now - this.dedupeWindowMs;
-    return p.events.map((e) => {
-      const fresh = this.#markSeen.run(`${e.workspace}\u0000${e.id}`, p.now, cutoff).changes > 0;
-      if (!fresh) return "duplicate";
-      this.#insert.run(e.workspace, e.type, p.now, e.body);
-      return "stored";
-    });
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
   }
 
-  /** Resolves once every append requested so far is committed (used before closing). */
+  /** Waits for every append requested so far, then stops the writer (used when closing). */
   async drain(): Promise<void> {
-    while (this.#pending.length > 0 || this.#flushScheduled) await new Promise((r) => setImmediate(r));
+    while (this.#pending.size > 0 && !this.#failure) await new Promise((r) => setTimeout(r, 1));
+    this.#writer.ref(); // keep the process up until the writer has closed the file
+    this.#writer.postMessage({ kind: "close" });
+    await this.#exited;
   }
 
   async headSeq(): Promise<number> {
@@ -89,6 +126,8 @@ export class SqliteEventLog implements EventLog {
   }
 
   async read(q: ReadEventsQuery): Promise<ReadEventsResult> {
+    const cached = this.#tail.read(q, this.#head);
+    if (cached) return cached;
     const upper = Math.min(q.afterSeq + q.scanLimit, this.#head);
     if (q.types.length === 0 || upper <= q.afterSeq) return { events: [], scannedTo: Math.max(q.afterSeq, upper) };
     const st = this.#statement(this.#readStatements, q.types.length, (inList) =>

@@ -1,11 +1,11 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import type { Store } from "../port.js";
 import { SqliteConfigRepository } from "./config-repository.js";
 import { SqliteDeadLetterStore } from "./dead-letter-store.js";
 import { SqliteEventLog } from "./event-log.js";
 import { migrate } from "./migrations.js";
+import { openDatabase } from "./open-database.js";
 
 export interface SqliteStoreOptions {
   readonly dataDir: string;
@@ -23,15 +23,10 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   } catch (error) {
     throw new Error(`data dir ${options.dataDir} is not writable: ${(error as Error).message}`, { cause: error });
   }
-  const db = new Database(join(options.dataDir, "currents.db"));
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
-  db.pragma("cache_size = -65536");
-  db.pragma("temp_store = MEMORY");
+  const file = join(options.dataDir, "currents.db");
+  const db = openDatabase(file);
   migrate(db);
-  const events = new SqliteEventLog(db, options.dedupeWindowMs);
+  const events = new SqliteEventLog(db, file, options.dedupeWindowMs);
   const config = new SqliteConfigRepository(db);
   let closed = false;
   return {

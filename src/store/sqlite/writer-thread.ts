@@ -1,0 +1,39 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { type AppendRequest, AppendWriter } from "./append-writer.js";
+import { openDatabase } from "./open-database.js";
+
+/**
+ * The embedded store's writer, on its own thread so that SQLite inserts and fsyncs never
+ * hold the event loop that parses requests and delivers batches. Every request that
+ * arrived while the previous transaction ran is written in the next one (group commit).
+ */
+const { file, dedupeWindowMs } = workerData as { file: string; dedupeWindowMs: number };
+const db = openDatabase(file);
+const writer = new AppendWriter(db, dedupeWindowMs);
+let queue: AppendRequest[] = [];
+let scheduled = false;
+
+function flush(): void {
+  scheduled = false;
+  const batch = queue;
+  queue = [];
+  try {
+    parentPort?.postMessage({ kind: "written", replies: writer.write(batch) });
+  } catch (error) {
+    parentPort?.postMessage({ kind: "failed", ids: batch.map((r) => r.id), message: (error as Error).message });
+  }
+}
+
+parentPort?.on("message", (msg: { kind: "append"; request: AppendRequest } | { kind: "close" }) => {
+  if (msg.kind === "close") {
+    if (queue.length > 0) flush();
+    db.close();
+    parentPort?.close();
+    return;
+  }
+  queue.push(msg.request);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+});
