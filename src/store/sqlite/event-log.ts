@@ -22,8 +22,8 @@ function writerScript(): URL {
 }
 
 /** Events kept in memory for Currents that keep up (see TailCache). */
-const TAIL_BYTES = 32 * 1024 * 1024;
-const TAIL_EVENTS = 100_000;
+const TAIL_BYTES = 64 * 1024 * 1024;
+const TAIL_EVENTS = 150_000;
 
 /**
  * The event log on SQLite. Appends go to a writer thread (writer-thread.ts) that commits
@@ -64,7 +64,7 @@ export class SqliteEventLog implements EventLog {
         workspaces: events.map((e) => e.workspace),
         ids: events.map((e) => e.id),
         types: events.map((e) => e.type),
-        bodies: events.map((e) => e.body),
+        bodies: events.map((e) => e.body).join("\u0000"),
       };
       this.#writer.postMessage({ kind: "append", request });
     });
