@@ -14,7 +14,7 @@ import { Metrics } from "./server/metrics.js";
 import type { Services } from "./server/services.js";
 import type { Store } from "./store/port.js";
 import { sweepRetention } from "./store/retention.js";
-import { openSqliteStore } from "./store/sqlite/index.js";
+import { openStore } from "./store/open-store.js";
 
 export interface CurrentsOptions {
   readonly logger?: Logger;
@@ -42,28 +42,34 @@ export interface CurrentsApp {
   close(): Promise<void>;
 }
 
-/** Builds the whole service on the embedded store: store, credentials, Currents, delivery, HTTP. */
+/** Builds the whole service: store (embedded, or PostgreSQL in server mode), credentials, Currents, delivery, HTTP. */
 export async function createCurrents(config: Config, options: CurrentsOptions = {}): Promise<CurrentsApp> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: "currents" } });
   const now = options.now ?? Date.now;
-  const store: Store = openSqliteStore({ dataDir: config.dataDir, dedupeWindowMs: config.dedupeWindowMs });
+  const store: Store = await openStore(config, logger);
+  let unsubscribe = () => {};
   try {
     const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
     const credentials = new CredentialService(store, now);
     const bootstrap = await credentials.bootstrap({ adminToken: config.adminToken, readonlyToken: config.readonlyToken, ingestKey: config.ingestKey });
     const currents = new CurrentService(store, secretBox, config, logger, now);
     const series = new MinuteSeries(now);
+    // Each process writes the points of the Currents it delivers; the holder of the
+    // "series" job also writes the backlog of Currents nobody delivers (paused, failing...).
     const writeSeries = async () => {
-      const backlogs = new Map((await readBacklog()).map((b) => [b.currentId, { pending: b.pending, oldestAgeMs: b.oldestPendingAgeMs }]));
+      const others = await engine.ownership.job("series", options.seriesFlushMs ?? 10_000).catch(() => false);
+      const backlogs = new Map((await readBacklog())
+        .filter((b) => engine.delivers(b.currentId) || (others && b.status !== "active"))
+        .map((b) => [b.currentId, { pending: b.pending, oldestAgeMs: b.oldestPendingAgeMs }]));
       await store.config.upsertMinutes(series.points(backlogs));
     };
     // One backlog reading per scrape serves the three gauges that need it.
-    let backlogCache: { at: number; value: Promise<Array<{ currentId: string; pending: number; oldestPendingAgeMs: number | null; deadLetters: number }>> } | undefined;
+    let backlogCache: { at: number; value: Promise<Array<{ currentId: string; status: string; pending: number; oldestPendingAgeMs: number | null; deadLetters: number }>> } | undefined;
     const readBacklog = async () => {
       const list = (await store.config.listCurrents()).filter((c) => c.status !== "draft");
       return Promise.all(list.map(async (c) => {
         const s = await currents.stats(c);
-        return { currentId: c.id, pending: s.pending, oldestPendingAgeMs: s.oldestPendingAgeMs, deadLetters: s.deadLettered };
+        return { currentId: c.id, status: c.status, pending: s.pending, oldestPendingAgeMs: s.oldestPendingAgeMs, deadLetters: s.deadLettered };
       }));
     };
     const metrics = new Metrics({
@@ -104,20 +110,30 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       random: options.random ?? Math.random,
       rules: options.failingRules,
     });
+    // Jobs that must run once across processes hold a lease while they run.
+    const failingCheckMs = options.failingCheckMs ?? 15_000;
     const failingTimer = setInterval(() => {
-      failingMonitor.tick().catch((err: unknown) => logger.error({ err }, "failing-Current check failed"));
-    }, options.failingCheckMs ?? 15_000);
+      engine.ownership.job("failing-monitor", failingCheckMs)
+        .then((mine) => (mine ? failingMonitor.tick() : undefined))
+        .catch((err: unknown) => logger.error({ err }, "failing-Current check failed"));
+    }, failingCheckMs);
     failingTimer.unref();
     await engine.start();
+    // Server mode: events appended by other processes wake this one's workers too.
+    unsubscribe = store.onAppended?.((workspace) => engine.notifyAppended(workspace)) ?? unsubscribe;
     const services: Services = { config, store, credentials, currents, engine, logger, now, metrics };
     const server = await buildServer(services);
     const sweep = () =>
       sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() })
         .catch((err: unknown) => logger.error({ err }, "retention sweep failed"));
+    const sweepMs = options.retentionSweepMs ?? 60_000;
     const sweepTimer = setInterval(() => {
-      void sweep();
-      store.config.deleteMinutesBefore(Math.floor(now() / 60_000) - 2 * 1440).catch((err: unknown) => logger.error({ err }, "series cleanup failed"));
-    }, options.retentionSweepMs ?? 60_000);
+      engine.ownership.job("retention", sweepMs).then(async (mine) => {
+        if (!mine) return;
+        await sweep();
+        await store.config.deleteMinutesBefore(Math.floor(now() / 60_000) - 2 * 1440);
+      }).catch((err: unknown) => logger.error({ err }, "retention or series cleanup failed"));
+    }, sweepMs);
     sweepTimer.unref();
     const seriesTimer = setInterval(() => {
       writeSeries().catch((err: unknown) => logger.error({ err }, "could not write the delivery series"));
@@ -143,6 +159,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         clearInterval(sweepTimer);
         clearInterval(failingTimer);
         clearInterval(seriesTimer);
+        unsubscribe();
         await server.close();
         await engine.stop();
         await writeSeries().catch(() => undefined);

@@ -43,6 +43,12 @@ export interface Config {
   /** Events a second each ingest key may send (bursts up to twice that). @defaultValue 200_000 */
   readonly ingestRateLimit: number;
   readonly delivery: DeliveryDefaults;
+  /** Server mode: `postgres://...` puts everything in PostgreSQL, shared by many processes. */
+  readonly databaseUrl?: string;
+  /** Connections each process may open to PostgreSQL. @defaultValue 10 */
+  readonly dbPoolMax: number;
+  /** How long a process holds a Current (or a job) without renewing it. @defaultValue 15_000 */
+  readonly leaseMs: number;
   /** Notices by email: `smtp://user:pass@host:port` (never logged). */
   readonly smtpUrl?: string;
   readonly smtpFrom?: string;
@@ -163,10 +169,16 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     clientTimeoutMs: int("CURRENTS_CLIENT_TIMEOUT_MS", env.CURRENTS_CLIENT_TIMEOUT_MS, 60_000, 100, 3_600_000),
     ingestRateLimit: int("CURRENTS_INGEST_RATE_LIMIT", env.CURRENTS_INGEST_RATE_LIMIT, 200_000, 1, 100_000_000),
     delivery: defaultDelivery,
+    databaseUrl: url("DATABASE_URL", ["postgres:", "postgresql:"]),
+    dbPoolMax: int("CURRENTS_DB_POOL_MAX", env.CURRENTS_DB_POOL_MAX, 10, 2, 1000),
+    leaseMs: int("CURRENTS_LEASE_MS", env.CURRENTS_LEASE_MS, 15_000, 1_000, 600_000),
     smtpUrl: url("CURRENTS_SMTP_URL", ["smtp:", "smtps:"]),
     smtpFrom: env.CURRENTS_SMTP_FROM || undefined,
     notifyWebhookUrl: url("CURRENTS_NOTIFY_WEBHOOK_URL", ["http:", "https:"]),
   };
+  if (config.databaseUrl && !masterKey) {
+    problems.push("DATABASE_URL (server mode) needs CURRENTS_MASTER_KEY: every process must seal and open secrets with the same key");
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
 import { rotateMasterKey } from "../security/rotate-master-key.js";
 import { loadMasterKey } from "../security/secret-box.js";
-import { openSqliteStore } from "../store/sqlite/index.js";
+import { openStore } from "../store/open-store.js";
 
 export const rotateUsage = `currents rotate-master-key [--data-dir ./.currents] [--new-key <64 hex characters>]
 
@@ -20,7 +20,7 @@ export async function rotateMasterKeyCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const config = loadConfig({ dataDir: values["data-dir"] });
-  const store = openSqliteStore({ dataDir: config.dataDir, dedupeWindowMs: config.dedupeWindowMs });
+  const store = await openStore(config);
   try {
     const oldKey = loadMasterKey(config.dataDir, config.masterKey);
     const result = await rotateMasterKey(store, config.dataDir, oldKey, values["new-key"]);

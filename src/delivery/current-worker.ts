@@ -8,6 +8,11 @@ export type { AttemptRecord } from "./batch-delivery.js";
 
 export interface WorkerDeps extends DeliveryDeps {
   readonly events: EventLog;
+  /**
+   * When given, a settled batch keeps its in-flight slot until its acknowledged position is
+   * written: a crash then re-sends at most `maxInFlight` batches (server mode).
+   */
+  readonly persistProgress?: () => Promise<void>;
 }
 
 export interface WorkerSpec {
@@ -28,6 +33,8 @@ interface Batch {
 
 /** Rows scanned per store read when looking for a Current's events. */
 const SCAN_LIMIT = 20_000;
+/** Wait before reading again after the store failed to answer. */
+const STORE_RETRY_MS = 1_000;
 
 /**
  * Delivers one active Current's events. Modes:
@@ -55,6 +62,8 @@ export class CurrentWorker {
   #readSeq: number;
   #ackedSeq: number;
   #inFlight: Batch[] = [];
+  /** Batches acknowledged in memory whose position is not yet written (see persistProgress). */
+  #unwritten = 0;
   #backoffUntil = 0;
   #failing = false;
   /** stop() with a grace period: no new batch, no new retry; attempts under way may finish. */
@@ -71,6 +80,11 @@ export class CurrentWorker {
 
   get currentId(): string {
     return this.#spec.current.id;
+  }
+
+  /** The Current as it was when this worker started. */
+  get current(): CurrentRecord {
+    return this.#spec.current;
   }
 
   start(): void {
@@ -108,18 +122,27 @@ export class CurrentWorker {
         await sleep(this.#backoffUntil - now, signal);
         continue;
       }
-      if (this.#inFlight.length >= maxInFlight) {
+      if (this.#inFlight.length + this.#unwritten >= maxInFlight) {
         await this.#settledWakeup.wait(Infinity, signal);
         continue;
       }
       if (this.#lookahead.length < maxBatchEvents) {
-        const { events, scannedTo } = await this.#deps.events.read({
-          workspace: this.#spec.current.workspace,
-          types: this.#spec.current.events,
-          afterSeq: this.#readSeq,
-          limit: maxBatchEvents * 2,
-          scanLimit: SCAN_LIMIT,
-        });
+        let read;
+        try {
+          read = await this.#deps.events.read({
+            workspace: this.#spec.current.workspace,
+            types: this.#spec.current.events,
+            afterSeq: this.#readSeq,
+            limit: maxBatchEvents * 2,
+            scanLimit: SCAN_LIMIT,
+          });
+        } catch (error) {
+          // The store is unreachable (server mode: the database restarts): wait, read again.
+          this.#deps.recordProgress({ currentId: this.currentId, lastError: `could not read events: ${(error as Error).message}`, lastErrorAt: now });
+          await sleep(STORE_RETRY_MS, signal);
+          continue;
+        }
+        const { events, scannedTo } = read;
         for (const e of events) this.#lookahead.push(e);
         const progressed = scannedTo > this.#readSeq;
         this.#readSeq = scannedTo;
@@ -181,12 +204,20 @@ export class CurrentWorker {
   }
 
   #ackSettledPrefix(): void {
-    let advanced = false;
+    let acked = 0;
     while (this.#inFlight[0]?.settled) {
       this.#ackedSeq = Math.max(this.#ackedSeq, (this.#inFlight.shift() as Batch).uptoSeq);
-      advanced = true;
+      acked++;
     }
-    if (advanced) this.#deps.recordProgress({ currentId: this.currentId, ackedSeq: this.#ackedSeq });
+    if (acked === 0) return;
+    this.#deps.recordProgress({ currentId: this.currentId, ackedSeq: this.#ackedSeq });
+    const persist = this.#deps.persistProgress;
+    if (!persist) return;
+    this.#unwritten += acked;
+    void persist().finally(() => {
+      this.#unwritten -= acked;
+      this.#settledWakeup.wake();
+    });
   }
 
   #deliver(events: StoredEvent[]): Promise<boolean> {

@@ -12,6 +12,7 @@ import { type AttemptRecord, CurrentWorker } from "./current-worker.js";
 import { type JobProgress, runRedrive, runReplay } from "./range-jobs.js";
 import { applyTransformations } from "./transformations.js";
 import { HttpSender } from "./http-sender.js";
+import { Ownership } from "./ownership.js";
 import { ProgressBuffer } from "./progress-buffer.js";
 import type { RetryPolicy } from "./retry-policy.js";
 
@@ -50,21 +51,54 @@ export class DeliveryEngine {
   readonly #sender: HttpSender;
   readonly #now: () => number;
   readonly #jobs = new Map<string, { progress: JobProgress; abort: AbortController; done: Promise<void> }>();
+  readonly #ownership: Ownership;
   #flushTimer: NodeJS.Timeout | undefined;
+  #syncTimer: NodeJS.Timeout | undefined;
+  #serial: Promise<unknown> = Promise.resolve();
+  #persisting: Promise<void> = Promise.resolve();
   #stopped = false;
 
   constructor(options: DeliveryEngineOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#sender = new HttpSender({ policy: endpointPolicy(options.config) });
+    this.#ownership = new Ownership({ store: options.store, leaseMs: options.config.leaseMs, logger: options.logger, now: this.#now });
+  }
+
+  /** Which process delivers which Current (leases), and the leases of periodic jobs. */
+  get ownership(): Ownership {
+    return this.#ownership;
+  }
+
+  /** True when this process delivers the Current now. */
+  delivers(currentId: string): boolean {
+    return this.#workers.has(currentId);
   }
 
   async start(): Promise<void> {
-    for (const c of await this.#o.store.config.listCurrents()) {
-      if (c.status === "active") await this.#startWorker(c);
-    }
+    await this.#sync();
+    this.#syncTimer = setInterval(() => void this.#sync(), Math.min(2_000, this.#o.config.leaseMs / 3));
+    this.#syncTimer.unref();
     this.#flushTimer = setInterval(() => void this.flushProgress(), this.#o.progressFlushMs ?? 200);
     this.#flushTimer.unref();
+  }
+
+  /** One lease change at a time (the periodic sync, or a Current changed here). */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(fn, fn);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+
+  #sync(): Promise<void> {
+    return this.#exclusive(async () => {
+      if (this.#stopped) return;
+      await this.#ownership.sync({
+        running: () => new Map([...this.#workers].map(([id, w]) => [id, w.current])),
+        startWorker: (c) => this.#startWorker(c),
+        stopWorker: (id, graceMs) => this.#stopWorker(id, graceMs),
+      });
+    });
   }
 
   /** Events were stored for this workspace. */
@@ -74,10 +108,13 @@ export class DeliveryEngine {
 
   /** (Re)starts or stops the worker of a Current after it changed. */
   async refresh(currentId: string): Promise<void> {
-    await this.#stopWorker(currentId);
-    if (this.#stopped) return;
-    const current = await this.#o.store.config.getCurrent(currentId);
-    if (current?.status === "active") await this.#startWorker(current);
+    await this.#exclusive(async () => {
+      await this.#stopWorker(currentId);
+      if (this.#stopped) return;
+      const current = await this.#o.store.config.getCurrent(currentId);
+      if (current?.status === "active" && (await this.#ownership.claim(currentId))) await this.#startWorker(current);
+      else if (current?.status !== "active") await this.#ownership.release(currentId);
+    });
   }
 
   /** Forgets a deleted Current. */
@@ -110,14 +147,19 @@ export class DeliveryEngine {
   async stop(graceMs = 5_000): Promise<void> {
     this.#stopped = true;
     if (this.#flushTimer) clearInterval(this.#flushTimer);
+    if (this.#syncTimer) clearInterval(this.#syncTimer);
+    await this.#serial;
     for (const job of this.#jobs.values()) job.abort.abort();
-    await Promise.all([...this.#workers.keys()].map((id) => this.#stopWorker(id, graceMs)));
+    const owned = [...this.#workers.keys()];
+    await Promise.all(owned.map((id) => this.#stopWorker(id, graceMs)));
     await Promise.all([...this.#jobs.values()].map((j) => j.done));
     await this.flushProgress();
+    await this.#ownership.releaseAll(owned);
     await this.#sender.close();
   }
 
   async #startWorker(current: CurrentRecord): Promise<void> {
+    if (this.#workers.has(current.id)) return;
     const partner = partnerById(current.partner);
     if (!partner) {
       this.#o.logger.error({ currentId: current.id, partner: current.partner }, "unknown partner; Current not started");
@@ -141,7 +183,13 @@ export class DeliveryEngine {
         },
         startSeq: progress?.ackedSeq ?? 0,
       },
-      { ...this.#deps(), events: this.#o.store.events },
+      {
+        ...this.#deps(),
+        events: this.#o.store.events,
+        // Server mode: another process takes over from the written position after a crash,
+        // so a batch's slot is freed only once its position is written.
+        persistProgress: this.#o.store.kind === "postgres" ? () => (this.#persisting = this.#persisting.then(() => this.flushProgress())) : undefined,
+      },
     );
     this.#workers.set(current.id, worker);
     let set = this.#byWorkspace.get(current.workspace);

@@ -7,6 +7,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import { VERSION } from "../version.js";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
+import { StoreUnavailableError } from "../store/port.js";
 import { ClientError } from "../errors.js";
 import { bearerToken } from "../security/credentials.js";
 import { SESSION_COOKIE, SessionStore, readCookie } from "../security/sessions.js";
@@ -84,9 +85,12 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
       const message = fe.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? "the request body is too large" : fe.message;
       return reply.code(fe.statusCode).send({ error: { code: fe.code ?? "bad_request", message } });
     }
+    const unavailable = error instanceof StoreUnavailableError || /SQLITE_(BUSY|FULL|IOERR|CANTOPEN)|ECONNREFUSED/.test(String((error as { code?: string }).code ?? error.message));
+    if (unavailable) {
+      request.log.warn({ err: { message: error.message } }, "store unavailable");
+      return reply.code(503).header("retry-after", "5").send({ error: { code: "unavailable", message: "the store is unavailable; this request was not acknowledged; retry (events already stored are recognised by their id)" } });
+    }
     request.log.error({ err: error }, "request failed");
-    const unavailable = /SQLITE_(BUSY|FULL|IOERR|CANTOPEN)|ECONNREFUSED/.test(String((error as { code?: string }).code ?? error.message));
-    if (unavailable) return reply.code(503).header("retry-after", "5").send({ error: { code: "unavailable", message: "the store is unavailable; nothing was accepted from this request; retry" } });
     return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
   });
 

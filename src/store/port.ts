@@ -174,11 +174,42 @@ export interface ConfigRepository {
   updateProgress(updates: readonly ProgressUpdate[]): Promise<void>;
 }
 
+/** A lease held by one process: a Current it delivers, a job it runs, or its membership. */
+export interface Lease {
+  readonly name: string;
+  readonly owner: string;
+  readonly expiresAt: number;
+}
+
+/**
+ * Leases shared by every process on the store. A lease is held until it expires; the
+ * holder renews it by acquiring it again. Time is the store's clock where it has one
+ * (PostgreSQL), so that processes on several machines agree on expiry.
+ */
+export interface LeaseStore {
+  /** Takes or renews `name` for `owner` for `ttlMs`; false when another owner holds it. */
+  acquire(name: string, owner: string, ttlMs: number): Promise<boolean>;
+  release(name: string, owner: string): Promise<void>;
+  /** Unexpired leases whose name starts with `prefix`. */
+  live(prefix: string): Promise<Lease[]>;
+}
+
+/** Thrown by an adapter when its database cannot be reached (ingest answers 503). */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres";
   readonly events: EventLog;
   readonly config: ConfigRepository;
   readonly deadLetters: DeadLetterStore;
+  readonly leases: LeaseStore;
+  /**
+   * Calls `listener` when any process appended events for a workspace (server mode);
+   * absent when only this process writes. Returns an unsubscribe function.
+   */
+  onAppended?(listener: (workspace: string) => void): () => void;
   /** True when the store answers (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;

@@ -73,7 +73,7 @@ describe("/metrics, /healthz, /readyz", () => {
       ["get", "/api/v1/currents/{id}/attempts"], ["get", "/api/v1/currents/{id}/dead-letters"], ["post", "/api/v1/currents/{id}/dead-letters/redrive"],
       ["post", "/api/v1/currents/{id}/dead-letters/discard"], ["post", "/api/v1/currents/{id}/replay"], ["get", "/api/v1/currents/{id}/series"],
       ["get", "/api/v1/currents/{id}/history"], ["post", "/api/v1/ingest-keys"], ["get", "/api/v1/ingest-keys"], ["delete", "/api/v1/ingest-keys/{id}"],
-      ["post", "/api/v1/session"], ["get", "/api/v1/session"], ["delete", "/api/v1/session"], ["get", "/api/v1/audit"],
+      ["post", "/api/v1/session"], ["get", "/api/v1/session"], ["delete", "/api/v1/session"], ["get", "/api/v1/audit"], ["get", "/api/v1/cluster"],
     ];
     for (const [method, path] of routes) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     const create = doc.paths["/api/v1/currents"]?.post?.requestBody?.content["application/json"]?.schema;

@@ -21,6 +21,17 @@ export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
       : { ok: false, status: null, latencyMs: result.latencyMs, error: result.error };
   });
 
+  // Server mode at a glance: the live processes and which one delivers each Current.
+  app.get("/api/v1/cluster", async () => {
+    const [members, leases] = await Promise.all([s.store.leases.live("member:"), s.store.leases.live("current:")]);
+    return {
+      store: s.store.kind,
+      process: s.engine.ownership.owner,
+      processes: members.map((m) => ({ id: m.owner, expiresAt: m.expiresAt })),
+      currents: leases.map((l) => ({ currentId: l.name.slice("current:".length), process: l.owner, expiresAt: l.expiresAt })),
+    };
+  });
+
   app.get("/api/v1/workspaces", async () => ({ workspaces: await s.store.config.listWorkspaces() }));
 
   app.post("/api/v1/ingest-keys", {

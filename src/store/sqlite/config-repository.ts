@@ -1,67 +1,7 @@
 import type Database from "better-sqlite3";
-import type { CurrentProgress, CurrentRecord, CurrentStatus, ProgressUpdate } from "../../currents/model.js";
+import type { CurrentProgress, CurrentRecord, ProgressUpdate } from "../../currents/model.js";
 import type { AuditEntry, ConfigRepository, HistoryEntry, IngestKeyRecord, MinutePoint } from "../port.js";
-
-interface CurrentRow {
-  id: string; workspace_id: string; name: string; partner: string; contact_email: string | null;
-  settings: string; secrets_enc: string | null; secret_hints: string; events: string;
-  transformations: string; batching: string; status: string; status_reason: string | null;
-  status_since: number; created_at: number; updated_at: number; launched_at: number | null;
-}
-
-function toRecord(r: CurrentRow): CurrentRecord {
-  return {
-    id: r.id,
-    workspace: r.workspace_id,
-    name: r.name,
-    partner: r.partner,
-    contactEmail: r.contact_email,
-    settings: JSON.parse(r.settings),
-    secretsEnc: r.secrets_enc,
-    secretHints: JSON.parse(r.secret_hints),
-    events: JSON.parse(r.events),
-    transformations: JSON.parse(r.transformations),
-    batching: JSON.parse(r.batching),
-    status: r.status as CurrentStatus,
-    statusReason: r.status_reason,
-    statusSince: r.status_since,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    launchedAt: r.launched_at,
-  };
-}
-
-function toRow(c: CurrentRecord): CurrentRow {
-  return {
-    id: c.id,
-    workspace_id: c.workspace,
-    name: c.name,
-    partner: c.partner,
-    contact_email: c.contactEmail,
-    settings: JSON.stringify(c.settings),
-    secrets_enc: c.secretsEnc,
-    secret_hints: JSON.stringify(c.secretHints),
-    events: JSON.stringify(c.events),
-    transformations: JSON.stringify(c.transformations),
-    batching: JSON.stringify(c.batching),
-    status: c.status,
-    status_reason: c.statusReason,
-    status_since: c.statusSince,
-    created_at: c.createdAt,
-    updated_at: c.updatedAt,
-    launched_at: c.launchedAt,
-  };
-}
-
-interface KeyRow { id: string; workspace_id: string; key_hash: string; hint: string; created_at: number; revoked_at: number | null }
-const toKey = (r: KeyRow): IngestKeyRecord => ({
-  id: r.id, workspace: r.workspace_id, keyHash: r.key_hash, hint: r.hint, createdAt: r.created_at, revokedAt: r.revoked_at,
-});
-
-interface ProgressRow {
-  acked_seq: number; delivered: number; failed_attempts: number; dead_lettered: number; expired: number;
-  last_delivered_at: number | null; last_error: string | null; last_error_at: number | null;
-}
+import { type AuditRow, type CurrentRow, type HistoryRow, type KeyRow, type MinuteRow, type ProgressRow, progressParams, toAudit, toHistory, toKey, toMinute, toProgress, toRecord, toRow } from "../rows.js";
 
 export class SqliteConfigRepository implements ConfigRepository {
   readonly #progressUpdate: Database.Statement;
@@ -165,10 +105,7 @@ export class SqliteConfigRepository implements ConfigRepository {
   }
 
   async listAudit(limit: number, beforeId = Number.MAX_SAFE_INTEGER): Promise<AuditEntry[]> {
-    const rows = this.db.prepare("SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?").all(beforeId, limit) as Array<{
-      id: number; at: number; actor: string; action: string; target: string | null; status: number; ip: string | null; request_id: string | null;
-    }>;
-    return rows.map((r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, status: r.status, ip: r.ip, requestId: r.request_id }));
+    return (this.db.prepare("SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?").all(beforeId, limit) as AuditRow[]).map(toAudit);
   }
 
   async upsertMinutes(points: readonly MinutePoint[]): Promise<void> {
@@ -180,12 +117,7 @@ export class SqliteConfigRepository implements ConfigRepository {
   }
 
   async listMinutes(currentId: string, sinceMinute: number): Promise<MinutePoint[]> {
-    const rows = this.db.prepare("SELECT * FROM current_minutes WHERE current_id = ? AND minute >= ? ORDER BY minute").all(currentId, sinceMinute) as Array<{
-      current_id: string; minute: number; delivered: number; failed: number; p50_ms: number | null; p99_ms: number | null; backlog: number | null; oldest_age_ms: number | null;
-    }>;
-    return rows.map((r) => ({
-      currentId: r.current_id, minute: r.minute, delivered: r.delivered, failed: r.failed, p50Ms: r.p50_ms, p99Ms: r.p99_ms, backlog: r.backlog, oldestAgeMs: r.oldest_age_ms,
-    }));
+    return (this.db.prepare("SELECT * FROM current_minutes WHERE current_id = ? AND minute >= ? ORDER BY minute").all(currentId, sinceMinute) as MinuteRow[]).map(toMinute);
   }
 
   async deliveredSince(currentId: string, sinceMinute: number): Promise<number> {
@@ -203,36 +135,19 @@ export class SqliteConfigRepository implements ConfigRepository {
   }
 
   async listHistory(currentId: string, limit: number): Promise<HistoryEntry[]> {
-    const rows = this.db.prepare("SELECT * FROM current_history WHERE current_id = ? ORDER BY id DESC LIMIT ?").all(currentId, limit) as Array<{
-      id: number; current_id: string; at: number; kind: "status" | "notice"; status: string | null; message: string;
-    }>;
-    return rows.map((r) => ({ id: r.id, currentId: r.current_id, at: r.at, kind: r.kind, status: r.status, message: r.message }));
+    return (this.db.prepare("SELECT * FROM current_history WHERE current_id = ? ORDER BY id DESC LIMIT ?").all(currentId, limit) as HistoryRow[]).map(toHistory);
   }
 
   async getProgress(currentId: string): Promise<CurrentProgress | undefined> {
     const r = this.db.prepare("SELECT * FROM current_progress WHERE current_id = ?").get(currentId) as ProgressRow | undefined;
-    return r && {
-      ackedSeq: r.acked_seq, delivered: r.delivered, failedAttempts: r.failed_attempts, deadLettered: r.dead_lettered,
-      expired: r.expired, lastDeliveredAt: r.last_delivered_at, lastError: r.last_error, lastErrorAt: r.last_error_at,
-    };
+    return r && toProgress(r);
   }
 
   async updateProgress(updates: readonly ProgressUpdate[]): Promise<void> {
     if (updates.length === 0) return;
     this.db.transaction(() => {
       for (const u of updates) {
-        this.#progressUpdate.run({
-          currentId: u.currentId,
-          ackedSeq: u.ackedSeq ?? null,
-          deliveredDelta: u.deliveredDelta ?? 0,
-          failedAttemptsDelta: u.failedAttemptsDelta ?? 0,
-          deadLetteredDelta: u.deadLetteredDelta ?? 0,
-          expiredDelta: u.expiredDelta ?? 0,
-          lastDeliveredAt: u.lastDeliveredAt ?? null,
-          setError: u.lastError !== undefined ? 1 : 0,
-          lastError: u.lastError ?? null,
-          lastErrorAt: u.lastErrorAt ?? null,
-        });
+        this.#progressUpdate.run(progressParams(u));
       }
     })();
   }

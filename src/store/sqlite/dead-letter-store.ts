@@ -1,10 +1,6 @@
 import type Database from "better-sqlite3";
 import type { DeadLetter, DeadLetterStore } from "../port.js";
-
-interface Row { id: number; current_id: string; seq: number; body: string; status: number | null; reason: string; excerpt: string; created_at: number }
-const toLetter = (r: Row): DeadLetter => ({
-  id: r.id, currentId: r.current_id, seq: r.seq, body: r.body, status: r.status, reason: r.reason, excerpt: r.excerpt, createdAt: r.created_at,
-});
+import { type DeadLetterRow as Row, toLetter } from "../rows.js";
 
 export class SqliteDeadLetterStore implements DeadLetterStore {
   constructor(private readonly db: Database.Database) {}

@@ -1,9 +1,11 @@
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { assembleStore } from "../assemble-store.js";
 import type { Store } from "../port.js";
 import { SqliteConfigRepository } from "./config-repository.js";
 import { SqliteDeadLetterStore } from "./dead-letter-store.js";
 import { SqliteEventLog } from "./event-log.js";
+import { SqliteLeaseStore } from "./lease-store.js";
 import { migrate } from "./migrations.js";
 import { openDatabase } from "./open-database.js";
 
@@ -28,26 +30,17 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   migrate(db);
   const events = new SqliteEventLog(db, file, options.dedupeWindowMs);
   const config = new SqliteConfigRepository(db);
-  let closed = false;
-  return {
+  return assembleStore({
     kind: "sqlite",
     events,
     config,
     deadLetters: new SqliteDeadLetterStore(db),
-    async ping() {
-      if (closed) return false;
-      try {
-        db.prepare("SELECT 1").get();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
+    leases: new SqliteLeaseStore(db),
+  }, {
+    check: () => db.prepare("SELECT 1").get(),
+    async shutdown() {
       await events.drain();
       db.close();
     },
-  };
+  });
 }

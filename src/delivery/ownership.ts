@@ -1,0 +1,105 @@
+import { hostname } from "node:os";
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { CurrentRecord } from "../currents/model.js";
+import type { Store } from "../store/port.js";
+
+export interface OwnedWorkers {
+  /** The Currents delivered by this process, as they were when their worker started. */
+  running(): ReadonlyMap<string, CurrentRecord>;
+  startWorker(current: CurrentRecord): Promise<void>;
+  stopWorker(currentId: string, graceMs: number): Promise<void>;
+}
+
+/**
+ * Which process delivers which Current. Every process renews a membership lease; each
+ * active Current is delivered by the one process holding its lease (`current:<id>`), so
+ * two live processes never send a Current's events at once and its limits (batches in
+ * flight) hold across processes. Currents are spread evenly: a process takes at most its
+ * fair share and lets go of extras when others join. A process that dies stops renewing;
+ * its leases expire after `leaseMs` and the others take its Currents over from their
+ * acknowledged positions. A process that cannot renew a lease (database unreachable)
+ * stops that Current's worker before the lease can expire: it fences itself.
+ */
+export class Ownership {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly #renewedAt = new Map<string, number>();
+  #members = 1;
+
+  constructor(private readonly o: { store: Store; leaseMs: number; logger: Logger; now: () => number }) {}
+
+  /** Live processes seen at the last sync (this one included). */
+  get members(): number {
+    return this.#members;
+  }
+
+  async claim(currentId: string): Promise<boolean> {
+    const got = await this.o.store.leases.acquire(`current:${currentId}`, this.owner, this.o.leaseMs);
+    if (got) this.#renewedAt.set(currentId, this.o.now());
+    return got;
+  }
+
+  async release(currentId: string): Promise<void> {
+    this.#renewedAt.delete(currentId);
+    await this.o.store.leases.release(`current:${currentId}`, this.owner);
+  }
+
+  /** True when this process holds the lease of a periodic job (retention, probes...) for now. */
+  async job(name: string, everyMs: number): Promise<boolean> {
+    return this.o.store.leases.acquire(`job:${name}`, this.owner, Math.max(everyMs * 2, this.o.leaseMs));
+  }
+
+  /** Renews, takes and lets go of Currents; stops workers whose lease could not be renewed. */
+  async sync(workers: OwnedWorkers): Promise<void> {
+    try {
+      await this.#balance(workers);
+    } catch (error) {
+      this.o.logger.warn({ err: { message: (error as Error).message } }, "could not renew delivery leases; will retry");
+    }
+    const deadline = this.o.now() - this.o.leaseMs * 0.8;
+    for (const id of workers.running().keys()) {
+      if ((this.#renewedAt.get(id) ?? 0) < deadline) {
+        this.o.logger.warn({ currentId: id }, "lease not renewed in time: stopping this Current's delivery here (another process may take it over)");
+        this.#renewedAt.delete(id);
+        await workers.stopWorker(id, 0);
+      }
+    }
+  }
+
+  async #balance(workers: OwnedWorkers): Promise<void> {
+    const { store, leaseMs } = this.o;
+    await store.leases.acquire(`member:${this.owner}`, this.owner, leaseMs);
+    this.#members = Math.max(1, (await store.leases.live("member:")).length);
+    const active = (await store.config.listCurrents()).filter((c) => c.status === "active");
+    const byId = new Map(active.map((c) => [c.id, c]));
+    const fair = Math.ceil(active.length / this.#members);
+    for (const [id, started] of workers.running()) {
+      const now = byId.get(id);
+      if (!now) {
+        await workers.stopWorker(id, leaseMs / 3);
+        await this.release(id);
+      } else if (!(await this.claim(id))) {
+        await workers.stopWorker(id, 0);
+      } else if (now.updatedAt !== started.updatedAt) {
+        // Changed through another process: start again with the new settings.
+        await workers.stopWorker(id, leaseMs / 3);
+        await workers.startWorker(now);
+      }
+    }
+    const mine = [...workers.running().keys()];
+    for (const id of mine.slice(fair)) {
+      await workers.stopWorker(id, leaseMs / 3);
+      await this.release(id);
+    }
+    for (const c of active) {
+      if (workers.running().size >= fair) break;
+      if (!workers.running().has(c.id) && (await this.claim(c.id))) await workers.startWorker(c);
+    }
+  }
+
+  /** Lets go of everything (graceful stop): others take over at once instead of after expiry. */
+  async releaseAll(ids: readonly string[]): Promise<void> {
+    for (const id of ids) await this.release(id).catch(() => undefined);
+    await this.o.store.leases.release(`member:${this.owner}`, this.owner).catch(() => undefined);
+  }
+}

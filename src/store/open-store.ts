@@ -1,0 +1,13 @@
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Store } from "./port.js";
+import { openPostgresStore } from "./postgres/index.js";
+import { openSqliteStore } from "./sqlite/index.js";
+
+/** The store the configuration asks for: PostgreSQL when DATABASE_URL is set, else the embedded one. */
+export async function openStore(config: Config, logger?: Logger): Promise<Store> {
+  if (config.databaseUrl) {
+    return openPostgresStore({ url: config.databaseUrl, dedupeWindowMs: config.dedupeWindowMs, poolMax: config.dbPoolMax, logger });
+  }
+  return openSqliteStore({ dataDir: config.dataDir, dedupeWindowMs: config.dedupeWindowMs });
+}

@@ -1,0 +1,173 @@
+import type pg from "pg";
+import type { CurrentProgress, CurrentRecord, ProgressUpdate } from "../../currents/model.js";
+import type { AuditEntry, ConfigRepository, HistoryEntry, IngestKeyRecord, MinutePoint } from "../port.js";
+import { type AuditRow, type CurrentRow, type HistoryRow, type KeyRow, type MinuteRow, type ProgressRow, progressParams, toAudit, toHistory, toKey, toMinute, toProgress, toRecord, toRow } from "../rows.js";
+import { guarded } from "./errors.js";
+
+const CURRENT_COLUMNS = ["id", "workspace_id", "name", "partner", "contact_email", "settings", "secrets_enc", "secret_hints", "events",
+  "transformations", "batching", "status", "status_reason", "status_since", "created_at", "updated_at", "launched_at"] as const;
+
+export class PostgresConfigRepository implements ConfigRepository {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async #rows<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await guarded(() => this.pool.query<R>(sql, params))).rows;
+  }
+
+  async #run(sql: string, params: unknown[] = []): Promise<number> {
+    return (await guarded(() => this.pool.query(sql, params))).rowCount ?? 0;
+  }
+
+  /** Runs statements in one transaction on one connection. */
+  async #tx(fn: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+    const client = await guarded(() => this.pool.connect());
+    try {
+      await client.query("BEGIN");
+      await fn(client);
+      await client.query("COMMIT");
+      client.release();
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      client.release(error as Error);
+      throw error;
+    }
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return (await this.#rows<{ value: string }>("SELECT value FROM settings WHERE key = $1", [key]))[0]?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.#run("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [key, value]);
+  }
+
+  async ensureWorkspace(id: string, now: number): Promise<void> {
+    await this.#run("INSERT INTO workspaces (id, created_at) VALUES ($1, $2) ON CONFLICT DO NOTHING", [id, now]);
+  }
+
+  async listWorkspaces(): Promise<string[]> {
+    return (await this.#rows<{ id: string }>("SELECT id FROM workspaces ORDER BY id")).map((r) => r.id);
+  }
+
+  async insertIngestKey(k: IngestKeyRecord): Promise<void> {
+    await this.#run("INSERT INTO ingest_keys (id, workspace_id, key_hash, hint, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
+      [k.id, k.workspace, k.keyHash, k.hint, k.createdAt, k.revokedAt]);
+  }
+
+  async findIngestKey(keyHash: string): Promise<IngestKeyRecord | undefined> {
+    const row = (await this.#rows<KeyRow>("SELECT * FROM ingest_keys WHERE key_hash = $1", [keyHash]))[0];
+    return row && toKey(row);
+  }
+
+  async listIngestKeys(workspace?: string): Promise<IngestKeyRecord[]> {
+    const rows = workspace === undefined
+      ? await this.#rows<KeyRow>("SELECT * FROM ingest_keys ORDER BY created_at, id")
+      : await this.#rows<KeyRow>("SELECT * FROM ingest_keys WHERE workspace_id = $1 ORDER BY created_at, id", [workspace]);
+    return rows.map(toKey);
+  }
+
+  async revokeIngestKey(id: string, now: number): Promise<boolean> {
+    return (await this.#run("UPDATE ingest_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", [now, id])) > 0;
+  }
+
+  async insertCurrent(c: CurrentRecord, p: CurrentProgress): Promise<void> {
+    const row = toRow(c);
+    await this.#tx(async (client) => {
+      await client.query(`INSERT INTO currents (${CURRENT_COLUMNS.join(", ")}) VALUES (${CURRENT_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`,
+        CURRENT_COLUMNS.map((k) => row[k]));
+      await client.query(`INSERT INTO current_progress (current_id, acked_seq, delivered, failed_attempts, dead_lettered, expired,
+        last_delivered_at, last_error, last_error_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [c.id, p.ackedSeq, p.delivered, p.failedAttempts, p.deadLettered, p.expired, p.lastDeliveredAt, p.lastError, p.lastErrorAt]);
+    });
+  }
+
+  async updateCurrent(c: CurrentRecord): Promise<void> {
+    const row = toRow(c);
+    const columns = CURRENT_COLUMNS.filter((k) => k !== "id" && k !== "workspace_id" && k !== "created_at");
+    await this.#run(`UPDATE currents SET ${columns.map((k, i) => `${k} = $${i + 2}`).join(", ")} WHERE id = $1`, [c.id, ...columns.map((k) => row[k])]);
+  }
+
+  async replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void> {
+    await this.#tx(async (client) => {
+      for (const x of sealed) await client.query("UPDATE currents SET secrets_enc = $1 WHERE id = $2", [x.secretsEnc, x.id]);
+    });
+  }
+
+  async deleteCurrent(id: string): Promise<boolean> {
+    return (await this.#run("DELETE FROM currents WHERE id = $1", [id])) > 0;
+  }
+
+  async getCurrent(id: string): Promise<CurrentRecord | undefined> {
+    const row = (await this.#rows<CurrentRow>("SELECT * FROM currents WHERE id = $1", [id]))[0];
+    return row && toRecord(row);
+  }
+
+  async listCurrents(workspace?: string): Promise<CurrentRecord[]> {
+    const rows = workspace === undefined
+      ? await this.#rows<CurrentRow>("SELECT * FROM currents ORDER BY created_at, id")
+      : await this.#rows<CurrentRow>("SELECT * FROM currents WHERE workspace_id = $1 ORDER BY created_at, id", [workspace]);
+    return rows.map(toRecord);
+  }
+
+  async addAudit(e: Omit<AuditEntry, "id">): Promise<void> {
+    await this.#run("INSERT INTO audit_log (at, actor, action, target, status, ip, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [e.at, e.actor, e.action, e.target, e.status, e.ip, e.requestId]);
+  }
+
+  async listAudit(limit: number, beforeId = Number.MAX_SAFE_INTEGER): Promise<AuditEntry[]> {
+    return (await this.#rows<AuditRow>("SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2", [beforeId, limit])).map(toAudit);
+  }
+
+  async upsertMinutes(points: readonly MinutePoint[]): Promise<void> {
+    if (points.length === 0) return;
+    await this.#tx(async (client) => {
+      for (const p of points) {
+        await client.query(`INSERT INTO current_minutes (current_id, minute, delivered, failed, p50_ms, p99_ms, backlog, oldest_age_ms)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (current_id, minute) DO UPDATE SET delivered = excluded.delivered,
+          failed = excluded.failed, p50_ms = excluded.p50_ms, p99_ms = excluded.p99_ms, backlog = excluded.backlog, oldest_age_ms = excluded.oldest_age_ms`,
+        [p.currentId, p.minute, p.delivered, p.failed, p.p50Ms, p.p99Ms, p.backlog, p.oldestAgeMs]);
+      }
+    });
+  }
+
+  async listMinutes(currentId: string, sinceMinute: number): Promise<MinutePoint[]> {
+    return (await this.#rows<MinuteRow>("SELECT * FROM current_minutes WHERE current_id = $1 AND minute >= $2 ORDER BY minute", [currentId, sinceMinute])).map(toMinute);
+  }
+
+  async deliveredSince(currentId: string, sinceMinute: number): Promise<number> {
+    return (await this.#rows<{ n: number }>("SELECT coalesce(sum(delivered), 0)::bigint AS n FROM current_minutes WHERE current_id = $1 AND minute >= $2", [currentId, sinceMinute]))[0]?.n ?? 0;
+  }
+
+  async deleteMinutesBefore(minute: number): Promise<number> {
+    return this.#run("DELETE FROM current_minutes WHERE minute < $1", [minute]);
+  }
+
+  async addHistory(e: Omit<HistoryEntry, "id">): Promise<void> {
+    await this.#run("INSERT INTO current_history (current_id, at, kind, status, message) VALUES ($1, $2, $3, $4, $5)", [e.currentId, e.at, e.kind, e.status, e.message]);
+  }
+
+  async listHistory(currentId: string, limit: number): Promise<HistoryEntry[]> {
+    return (await this.#rows<HistoryRow>("SELECT * FROM current_history WHERE current_id = $1 ORDER BY id DESC LIMIT $2", [currentId, limit])).map(toHistory);
+  }
+
+  async getProgress(currentId: string): Promise<CurrentProgress | undefined> {
+    const r = (await this.#rows<ProgressRow>("SELECT * FROM current_progress WHERE current_id = $1", [currentId]))[0];
+    return r && toProgress(r);
+  }
+
+  async updateProgress(updates: readonly ProgressUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    await this.#tx(async (client) => {
+      for (const u of updates) {
+        const p = progressParams(u);
+        await client.query(`UPDATE current_progress SET
+            acked_seq = greatest(acked_seq, coalesce($2, acked_seq)),
+            delivered = delivered + $3, failed_attempts = failed_attempts + $4, dead_lettered = dead_lettered + $5,
+            expired = expired + $6, last_delivered_at = coalesce($7, last_delivered_at),
+            last_error = CASE WHEN $8 = 1 THEN $9 ELSE last_error END, last_error_at = coalesce($10, last_error_at)
+          WHERE current_id = $1`,
+        [p.currentId, p.ackedSeq, p.deliveredDelta, p.failedAttemptsDelta, p.deadLetteredDelta, p.expiredDelta, p.lastDeliveredAt, p.setError, p.lastError, p.lastErrorAt]);
+      }
+    });
+  }
+}

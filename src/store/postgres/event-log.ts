@@ -1,0 +1,148 @@
+import type pg from "pg";
+import type { AppendOutcome, EventLog, EventSelection, NewEvent, ReadEventsQuery, ReadEventsResult, StoredEvent } from "../port.js";
+import { guarded } from "./errors.js";
+
+interface PendingAppend {
+  readonly events: readonly NewEvent[];
+  readonly now: number;
+  resolve(outcomes: AppendOutcome[]): void;
+  reject(error: unknown): void;
+}
+
+/** Any constant: the advisory lock that orders appends (seq order = commit order). */
+const APPEND_LOCK = 7_341_002;
+export const APPENDED_CHANNEL = "currents_appended";
+
+/**
+ * One statement stores a whole group commit: the events travel as one JSON array
+ * `[[workspace, id, type, <event as sent>], ...]` (the event text is embedded, not escaped,
+ * and `json` keeps it byte for byte), ids seen within the window are skipped, first
+ * occurrences win, and the seq given to each input position comes back.
+ */
+const APPEND_SQL = `
+WITH input AS (
+  SELECT x->>0 AS ws, x->>1 AS id, x->>2 AS type, (x->3)::text AS body, ord
+  FROM json_array_elements($1::json) WITH ORDINALITY AS t(x, ord)
+), firsts AS (
+  SELECT DISTINCT ON (ws, id) ws, id, type, body, ord FROM input ORDER BY ws, id, ord
+), fresh AS (
+  INSERT INTO event_ids AS e (workspace_id, event_id, seen_at) SELECT ws, id, $2 FROM firsts
+  ON CONFLICT (workspace_id, event_id) DO UPDATE SET seen_at = excluded.seen_at WHERE e.seen_at < $3
+  RETURNING workspace_id, event_id
+), numbered AS (
+  SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq, f.ws, f.type, f.body, f.ord
+  FROM (SELECT f.* FROM firsts f JOIN fresh ON fresh.workspace_id = f.ws AND fresh.event_id = f.id ORDER BY f.ord) f
+), stored AS (
+  INSERT INTO events (seq, workspace_id, event_type, received_at, body) SELECT seq, ws, type, $2, body FROM numbered
+)
+SELECT ord::int AS ord, seq FROM numbered`;
+
+/**
+ * The event log on PostgreSQL. Appends from one process are grouped (every request that
+ * arrives while a commit runs goes into the next one); appends of all processes are
+ * serialised by an advisory lock held to commit, so a reader that saw seq N has seen
+ * every event below N, and a cursor never skips an event committed late.
+ */
+export class PostgresEventLog implements EventLog {
+  #pending: PendingAppend[] = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(private readonly pool: pg.Pool, private readonly dedupeWindowMs: number) {}
+
+  append(events: readonly NewEvent[], now: number): Promise<AppendOutcome[]> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ events, now, resolve, reject });
+      this.#flushing ??= this.#flushLoop();
+    });
+  }
+
+  async #flushLoop(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending;
+      this.#pending = [];
+      try {
+        const outcomes = await guarded(() => this.#write(batch));
+        batch.forEach((p, i) => p.resolve(outcomes[i] as AppendOutcome[]));
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
+    this.#flushing = undefined;
+  }
+
+  async #write(batch: PendingAppend[]): Promise<AppendOutcome[][]> {
+    const now = batch[batch.length - 1]?.now ?? Date.now();
+    const parts: string[] = [];
+    for (const p of batch) for (const e of p.events) parts.push(`[${JSON.stringify(e.workspace)},${JSON.stringify(e.id)},${JSON.stringify(e.type)},${e.body}]`);
+    const client = await this.pool.connect();
+    let rows: Array<{ ord: number; seq: number }>;
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [APPEND_LOCK]);
+      rows = (await client.query<{ ord: number; seq: number }>(APPEND_SQL, [`[${parts.join(",")}]`, now, now - this.dedupeWindowMs])).rows;
+      const workspaces = new Set(batch.flatMap((p) => p.events.map((e) => e.workspace)));
+      for (const ws of workspaces) await client.query("SELECT pg_notify($1, $2)", [APPENDED_CHANNEL, ws]);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      client.release(error as Error);
+      throw error;
+    }
+    client.release();
+    const stored = new Set(rows.map((r) => r.ord));
+    let ord = 0;
+    return batch.map((p) => p.events.map(() => (stored.has(++ord) ? "stored" : "duplicate")));
+  }
+
+  async headSeq(): Promise<number> {
+    return guarded(async () => (await this.pool.query<{ s: number }>("SELECT coalesce(max(seq), 0) AS s FROM events")).rows[0]?.s ?? 0);
+  }
+
+  async size(): Promise<number> {
+    return guarded(async () => {
+      const r = (await this.pool.query<{ lo: number | null; hi: number | null }>("SELECT min(seq) AS lo, max(seq) AS hi FROM events")).rows[0];
+      return r?.lo == null || r.hi == null ? 0 : r.hi - r.lo + 1;
+    });
+  }
+
+  async read(q: ReadEventsQuery): Promise<ReadEventsResult> {
+    const head = await this.headSeq();
+    const upper = Math.min(q.afterSeq + q.scanLimit, head);
+    if (q.types.length === 0 || upper <= q.afterSeq) return { events: [], scannedTo: Math.max(q.afterSeq, upper) };
+    const { rows } = await guarded(() => this.pool.query<StoredEvent>(
+      `SELECT seq, event_type AS type, received_at AS "receivedAt", body FROM events
+       WHERE seq > $1 AND seq <= $2 AND workspace_id = $3 AND event_type = ANY($4) ORDER BY seq LIMIT $5`,
+      [q.afterSeq, upper, q.workspace, q.types, q.limit]));
+    const scannedTo = rows.length >= q.limit ? (rows[rows.length - 1] as StoredEvent).seq : upper;
+    return { events: rows, scannedTo };
+  }
+
+  async count(sel: EventSelection, afterSeq: number, toSeq?: number): Promise<{ count: number; oldestReceivedAt: number | null }> {
+    if (sel.types.length === 0) return { count: 0, oldestReceivedAt: null };
+    const { rows } = await guarded(() => this.pool.query<{ count: number; oldest: number | null }>(
+      `SELECT count(*)::bigint AS count, min(received_at) AS oldest FROM events
+       WHERE seq > $1 AND ($2::bigint IS NULL OR seq <= $2) AND workspace_id = $3 AND event_type = ANY($4)`,
+      [afterSeq, toSeq ?? null, sel.workspace, sel.types]));
+    return { count: rows[0]?.count ?? 0, oldestReceivedAt: rows[0]?.oldest ?? null };
+  }
+
+  async seqBefore(receivedBefore: number): Promise<number> {
+    const row = (await guarded(() => this.pool.query<{ seq: number }>("SELECT seq FROM events WHERE received_at >= $1 ORDER BY seq LIMIT 1", [receivedBefore]))).rows[0];
+    return row ? row.seq - 1 : this.headSeq();
+  }
+
+  async deleteUpTo(uptoSeq: number, maxRows: number): Promise<number> {
+    return guarded(async () => (await this.pool.query(
+      "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= $1 ORDER BY seq LIMIT $2)", [uptoSeq, maxRows])).rowCount ?? 0);
+  }
+
+  async pruneDedupe(seenBefore: number, maxRows: number): Promise<number> {
+    return guarded(async () => (await this.pool.query(
+      "DELETE FROM event_ids WHERE (workspace_id, event_id) IN (SELECT workspace_id, event_id FROM event_ids WHERE seen_at < $1 LIMIT $2)", [seenBefore, maxRows])).rowCount ?? 0);
+  }
+
+  /** Resolves once every append requested so far is committed or failed (before closing). */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+}

@@ -1,0 +1,102 @@
+import type pg from "pg";
+
+/**
+ * Versioned schema migrations of the PostgreSQL store. Each runs in its own transaction
+ * under an advisory lock, so processes starting together migrate once. Migrations only
+ * add (tables, columns with defaults, indexes): processes of the previous version keep
+ * working while a newer one migrates. A schema newer than this code is refused.
+ */
+export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE settings (key text PRIMARY KEY, value text NOT NULL);
+      CREATE TABLE workspaces (id text PRIMARY KEY, created_at bigint NOT NULL);
+      CREATE TABLE ingest_keys (
+        id text PRIMARY KEY, workspace_id text NOT NULL REFERENCES workspaces(id), key_hash text NOT NULL UNIQUE,
+        hint text NOT NULL, created_at bigint NOT NULL, revoked_at bigint
+      );
+      -- seq order is commit order: appends take an advisory lock before drawing seqs.
+      CREATE TABLE events (
+        seq bigserial PRIMARY KEY, workspace_id text NOT NULL, event_type text NOT NULL,
+        received_at bigint NOT NULL, body text NOT NULL
+      );
+      CREATE TABLE event_ids (
+        workspace_id text NOT NULL, event_id text NOT NULL, seen_at bigint NOT NULL,
+        PRIMARY KEY (workspace_id, event_id)
+      );
+      CREATE INDEX event_ids_seen_at ON event_ids (seen_at);
+      CREATE TABLE currents (
+        id text PRIMARY KEY, workspace_id text NOT NULL REFERENCES workspaces(id), name text NOT NULL,
+        partner text NOT NULL, contact_email text, settings text NOT NULL, secrets_enc text,
+        secret_hints text NOT NULL, events text NOT NULL, transformations text NOT NULL, batching text NOT NULL,
+        status text NOT NULL, status_reason text, status_since bigint NOT NULL, created_at bigint NOT NULL,
+        updated_at bigint NOT NULL, launched_at bigint
+      );
+      CREATE TABLE current_progress (
+        current_id text PRIMARY KEY REFERENCES currents(id) ON DELETE CASCADE,
+        acked_seq bigint NOT NULL, delivered bigint NOT NULL DEFAULT 0, failed_attempts bigint NOT NULL DEFAULT 0,
+        dead_lettered bigint NOT NULL DEFAULT 0, expired bigint NOT NULL DEFAULT 0,
+        last_delivered_at bigint, last_error text, last_error_at bigint
+      );
+      CREATE TABLE dead_letters (
+        id bigserial PRIMARY KEY, current_id text NOT NULL REFERENCES currents(id) ON DELETE CASCADE,
+        seq bigint NOT NULL, body text NOT NULL, status integer, reason text NOT NULL, excerpt text NOT NULL,
+        created_at bigint NOT NULL
+      );
+      CREATE INDEX dead_letters_current ON dead_letters (current_id, id);
+      CREATE TABLE current_history (
+        id bigserial PRIMARY KEY, current_id text NOT NULL REFERENCES currents(id) ON DELETE CASCADE,
+        at bigint NOT NULL, kind text NOT NULL, status text, message text NOT NULL
+      );
+      CREATE INDEX current_history_current ON current_history (current_id, id);
+      CREATE TABLE audit_log (
+        id bigserial PRIMARY KEY, at bigint NOT NULL, actor text NOT NULL, action text NOT NULL, target text,
+        status integer NOT NULL, ip text, request_id text
+      );
+      CREATE TABLE current_minutes (
+        current_id text NOT NULL, minute bigint NOT NULL, delivered bigint NOT NULL, failed bigint NOT NULL,
+        p50_ms double precision, p99_ms double precision, backlog bigint, oldest_age_ms bigint,
+        PRIMARY KEY (current_id, minute)
+      );
+    `,
+  },
+  {
+    version: 2,
+    name: "leases (which process delivers which Current, runs which job)",
+    sql: `CREATE TABLE leases (name text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL);`,
+  },
+];
+
+/** Any constant: the advisory lock key of migrations. */
+const MIGRATION_LOCK = 7_341_001;
+
+export async function migratePostgres(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)");
+    const { rows } = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_migrations");
+    const current = rows[0]?.v ?? 0;
+    const latest = pgMigrations[pgMigrations.length - 1]?.version ?? 0;
+    if (current > latest) {
+      throw new Error(`the database holds schema version ${current}, newer than this Currents understands (${latest}); upgrade Currents`);
+    }
+    for (const m of pgMigrations) {
+      if (m.version <= current) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(m.sql);
+        await client.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)", [m.version, m.name, Date.now()]);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw error;
+      }
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+}

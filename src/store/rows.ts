@@ -1,0 +1,102 @@
+import type { CurrentProgress, CurrentRecord, CurrentStatus, ProgressUpdate } from "../currents/model.js";
+import type { AuditEntry, DeadLetter, HistoryEntry, IngestKeyRecord, MinutePoint } from "./port.js";
+
+/** Rows as both adapters store them, and their mapping to the port's records. */
+export interface CurrentRow {
+  id: string; workspace_id: string; name: string; partner: string; contact_email: string | null;
+  settings: string; secrets_enc: string | null; secret_hints: string; events: string;
+  transformations: string; batching: string; status: string; status_reason: string | null;
+  status_since: number; created_at: number; updated_at: number; launched_at: number | null;
+}
+
+export function toRecord(r: CurrentRow): CurrentRecord {
+  return {
+    id: r.id,
+    workspace: r.workspace_id,
+    name: r.name,
+    partner: r.partner,
+    contactEmail: r.contact_email,
+    settings: JSON.parse(r.settings),
+    secretsEnc: r.secrets_enc,
+    secretHints: JSON.parse(r.secret_hints),
+    events: JSON.parse(r.events),
+    transformations: JSON.parse(r.transformations),
+    batching: JSON.parse(r.batching),
+    status: r.status as CurrentStatus,
+    statusReason: r.status_reason,
+    statusSince: r.status_since,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    launchedAt: r.launched_at,
+  };
+}
+
+export function toRow(c: CurrentRecord): CurrentRow {
+  return {
+    id: c.id,
+    workspace_id: c.workspace,
+    name: c.name,
+    partner: c.partner,
+    contact_email: c.contactEmail,
+    settings: JSON.stringify(c.settings),
+    secrets_enc: c.secretsEnc,
+    secret_hints: JSON.stringify(c.secretHints),
+    events: JSON.stringify(c.events),
+    transformations: JSON.stringify(c.transformations),
+    batching: JSON.stringify(c.batching),
+    status: c.status,
+    status_reason: c.statusReason,
+    status_since: c.statusSince,
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+    launched_at: c.launchedAt,
+  };
+}
+
+export interface KeyRow { id: string; workspace_id: string; key_hash: string; hint: string; created_at: number; revoked_at: number | null }
+export const toKey = (r: KeyRow): IngestKeyRecord => ({
+  id: r.id, workspace: r.workspace_id, keyHash: r.key_hash, hint: r.hint, createdAt: r.created_at, revokedAt: r.revoked_at,
+});
+
+export interface ProgressRow {
+  acked_seq: number; delivered: number; failed_attempts: number; dead_lettered: number; expired: number;
+  last_delivered_at: number | null; last_error: string | null; last_error_at: number | null;
+}
+
+
+export interface AuditRow { id: number; at: number; actor: string; action: string; target: string | null; status: number; ip: string | null; request_id: string | null }
+export const toAudit = (r: AuditRow): AuditEntry => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, target: r.target, status: r.status, ip: r.ip, requestId: r.request_id });
+
+export interface MinuteRow {
+  current_id: string; minute: number; delivered: number; failed: number; p50_ms: number | null; p99_ms: number | null; backlog: number | null; oldest_age_ms: number | null;
+}
+export const toMinute = (r: MinuteRow): MinutePoint => ({
+  currentId: r.current_id, minute: r.minute, delivered: r.delivered, failed: r.failed, p50Ms: r.p50_ms, p99Ms: r.p99_ms, backlog: r.backlog, oldestAgeMs: r.oldest_age_ms,
+});
+
+export interface HistoryRow { id: number; current_id: string; at: number; kind: "status" | "notice"; status: string | null; message: string }
+export const toHistory = (r: HistoryRow): HistoryEntry => ({ id: r.id, currentId: r.current_id, at: r.at, kind: r.kind, status: r.status, message: r.message });
+
+export const toProgress = (r: ProgressRow): CurrentProgress => ({
+  ackedSeq: r.acked_seq, delivered: r.delivered, failedAttempts: r.failed_attempts, deadLettered: r.dead_lettered,
+  expired: r.expired, lastDeliveredAt: r.last_delivered_at, lastError: r.last_error, lastErrorAt: r.last_error_at,
+});
+
+/** The named parameters of a progress update (absent fields leave the stored value alone). */
+export const progressParams = (u: ProgressUpdate) => ({
+  currentId: u.currentId,
+  ackedSeq: u.ackedSeq ?? null,
+  deliveredDelta: u.deliveredDelta ?? 0,
+  failedAttemptsDelta: u.failedAttemptsDelta ?? 0,
+  deadLetteredDelta: u.deadLetteredDelta ?? 0,
+  expiredDelta: u.expiredDelta ?? 0,
+  lastDeliveredAt: u.lastDeliveredAt ?? null,
+  setError: u.lastError !== undefined ? 1 : 0,
+  lastError: u.lastError ?? null,
+  lastErrorAt: u.lastErrorAt ?? null,
+});
+
+export interface DeadLetterRow { id: number; current_id: string; seq: number; body: string; status: number | null; reason: string; excerpt: string; created_at: number }
+export const toLetter = (r: DeadLetterRow): DeadLetter => ({
+  id: r.id, currentId: r.current_id, seq: r.seq, body: r.body, status: r.status, reason: r.reason, excerpt: r.excerpt, createdAt: r.created_at,
+});

@@ -1,0 +1,207 @@
+import { rmSync } from "node:fs";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { CurrentRecord } from "../../src/currents/model.js";
+import type { Store } from "../../src/store/port.js";
+import { openPostgresStore } from "../../src/store/postgres/index.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { tempDir } from "../support/harness.js";
+import { createDatabase, dropDatabase } from "../support/postgres.js";
+
+/**
+ * The storage port's contract, written once and run against every adapter. Skipped here:
+ * nothing. (Behaviour only one adapter has: SQLite's writer thread and tail cache are
+ * covered in test/unit; PostgreSQL's many processes in test/e2e/server-mode.test.ts.)
+ */
+const HOUR = 3_600_000;
+interface Adapter { name: string; open(): Promise<Store>; cleanup(): Promise<void>; newerSchema(): Promise<() => Promise<unknown>> }
+
+function sqliteAdapter(): Adapter {
+  const dir = tempDir("contract-");
+  return {
+    name: "sqlite",
+    open: async () => openSqliteStore({ dataDir: dir, dedupeWindowMs: HOUR }),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    newerSchema: async () => {
+      const s = openSqliteStore({ dataDir: dir, dedupeWindowMs: HOUR });
+      await s.close();
+      const Database = (await import("better-sqlite3")).default;
+      const db = new Database(`${dir}/currents.db`);
+      db.prepare("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)").run();
+      db.close();
+      return async () => openSqliteStore({ dataDir: dir, dedupeWindowMs: HOUR });
+    },
+  };
+}
+
+function postgresAdapter(): Adapter {
+  let db: { name: string; url: string } | undefined;
+  return {
+    name: "postgres",
+    open: async () => {
+      db ??= await createDatabase();
+      return openPostgresStore({ url: db.url, dedupeWindowMs: HOUR, poolMax: 4 });
+    },
+    cleanup: async () => { if (db) await dropDatabase(db.name); },
+    newerSchema: async () => {
+      db ??= await createDatabase();
+      await (await openPostgresStore({ url: db.url, dedupeWindowMs: HOUR })).close();
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      await c.query("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)");
+      await c.end();
+      const url = db.url;
+      return async () => openPostgresStore({ url, dedupeWindowMs: HOUR });
+    },
+  };
+}
+
+const current = (id: string, events = ["t.a"], over: Partial<CurrentRecord> = {}): CurrentRecord => ({
+  id, workspace: "w1", name: `Current ${id}`, partner: "heap", contactEmail: null, settings: { endpoint: "https://example.com/h" },
+  secretsEnc: "sealed", secretHints: { bearerToken: "abcd" }, events, transformations: [], batching: {}, status: "draft",
+  statusReason: null, statusSince: 1, createdAt: 1, updatedAt: 1, launchedAt: null, ...over,
+});
+const zero = { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null };
+const ev = (id: string, type = "t.a", workspace = "w1", body = `{"id":"${id}","type":"${type}","n":[1, 2]}`) => ({ workspace, id, type, body });
+
+describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage contract", ({ make }) => {
+  const adapter = make();
+  let store: Store;
+  beforeAll(async () => {
+    store = await adapter.open();
+    await store.config.ensureWorkspace("w1", 1);
+    await store.config.ensureWorkspace("w2", 1);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await adapter.cleanup();
+  });
+
+  describe(adapter.name, () => {
+    it("appends durably in order, keeps bodies byte for byte, and skips ids seen within the window", async () => {
+      const now = 1_000_000;
+      const [a, b] = await Promise.all([store.events.append([ev("1"), ev("2", "t.b"), ev("1")], now), store.events.append([ev("2", "t.b"), ev("3", "t.a", "w2")], now)]);
+      expect(a).toEqual(["stored", "stored", "duplicate"]);
+      expect(b).toEqual(["duplicate", "stored"]);
+      expect(await store.events.headSeq()).toBe(3);
+      expect(await store.events.size()).toBe(3);
+      const all = await store.events.read({ workspace: "w1", types: ["t.a", "t.b"], afterSeq: 0, limit: 10, scanLimit: 100 });
+      expect(all.events.map((e) => [e.seq, e.type, e.receivedAt, e.body])).toEqual([[1, "t.a", now, ev("1").body], [2, "t.b", now, ev("2", "t.b").body]]);
+      expect(all.scannedTo).toBe(3);
+      // Past the window, an id counts as new again.
+      expect(await store.events.append([ev("1")], now + HOUR + 1)).toEqual(["stored"]);
+      expect(await store.events.headSeq()).toBe(4);
+    });
+
+    it("reads by selection with a limit and a scan limit, and counts", async () => {
+      const r1 = await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: 0, limit: 1, scanLimit: 100 });
+      expect(r1).toEqual({ events: [expect.objectContaining({ seq: 1 })], scannedTo: 1 });
+      expect(await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: 1, limit: 10, scanLimit: 2 })).toEqual({ events: [], scannedTo: 3 });
+      expect(await store.events.read({ workspace: "w1", types: [], afterSeq: 0, limit: 10, scanLimit: 100 })).toEqual({ events: [], scannedTo: 4 });
+      expect(await store.events.count({ workspace: "w1", types: ["t.a", "t.b"] }, 0)).toEqual({ count: 3, oldestReceivedAt: 1_000_000 });
+      expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, 0, 3)).count).toBe(1);
+      expect(await store.events.count({ workspace: "w1", types: [] }, 0)).toEqual({ count: 0, oldestReceivedAt: null });
+      expect(await store.events.seqBefore(1_000_001)).toBe(3);
+      expect(await store.events.seqBefore(0)).toBe(0);
+    });
+
+    it("deletes up to a seq in chunks and prunes old ids; seqs are never reused", async () => {
+      expect(await store.events.deleteUpTo(3, 2)).toBe(2);
+      expect(await store.events.deleteUpTo(3, 2)).toBe(1);
+      expect(await store.events.deleteUpTo(3, 2)).toBe(0);
+      expect(await store.events.pruneDedupe(1_000_001, 10)).toBe(2); // "2" and "3"; "1" was seen again later
+      expect(await store.events.deleteUpTo(10, 10)).toBe(1);
+      expect(await store.events.size()).toBe(0);
+      expect(await store.events.append([ev("5")], 2 * HOUR)).toEqual(["stored"]);
+      expect(await store.events.headSeq()).toBe(5);
+    });
+
+    it("keeps settings, workspaces and ingest keys", async () => {
+      expect(await store.config.getSetting("k")).toBeUndefined();
+      await store.config.setSetting("k", "v1");
+      await store.config.setSetting("k", "v2");
+      expect(await store.config.getSetting("k")).toBe("v2");
+      expect(await store.config.listWorkspaces()).toEqual(["w1", "w2"]);
+      const key = { id: "key1", workspace: "w1", keyHash: "h1", hint: "abcd", createdAt: 5, revokedAt: null };
+      await store.config.insertIngestKey(key);
+      await store.config.insertIngestKey({ ...key, id: "key2", keyHash: "h2", workspace: "w2", createdAt: 6 });
+      expect(await store.config.findIngestKey("h1")).toEqual(key);
+      expect((await store.config.listIngestKeys("w2")).map((k) => k.id)).toEqual(["key2"]);
+      expect(await store.config.revokeIngestKey("key1", 9)).toBe(true);
+      expect(await store.config.revokeIngestKey("key1", 10)).toBe(false);
+      expect((await store.config.findIngestKey("h1"))?.revokedAt).toBe(9);
+    });
+
+    it("keeps Currents, their progress (acked position never goes back), secrets, history and audit", async () => {
+      await store.config.insertCurrent(current("c1"), zero);
+      await store.config.insertCurrent(current("c2", ["t.b"], { workspace: "w2", createdAt: 2 }), { ...zero, ackedSeq: 3 });
+      await store.config.updateCurrent({ ...current("c1"), name: "renamed", status: "active", updatedAt: 7, batching: { maxInFlight: 2 } });
+      expect(await store.config.getCurrent("c1")).toEqual({ ...current("c1"), name: "renamed", status: "active", updatedAt: 7, batching: { maxInFlight: 2 } });
+      expect((await store.config.listCurrents()).map((c) => c.id)).toEqual(["c1", "c2"]);
+      expect((await store.config.listCurrents("w2")).map((c) => c.id)).toEqual(["c2"]);
+      await store.config.replaceSecrets([{ id: "c1", secretsEnc: "resealed" }]);
+      expect((await store.config.getCurrent("c1"))?.secretsEnc).toBe("resealed");
+      await store.config.updateProgress([{ currentId: "c1", ackedSeq: 5, deliveredDelta: 3, lastDeliveredAt: 11 }, { currentId: "c1", ackedSeq: 4, failedAttemptsDelta: 1, lastError: "HTTP 500", lastErrorAt: 12 }]);
+      expect(await store.config.getProgress("c1")).toEqual({ ...zero, ackedSeq: 5, delivered: 3, failedAttempts: 1, lastDeliveredAt: 11, lastError: "HTTP 500", lastErrorAt: 12 });
+      await store.config.updateProgress([{ currentId: "c1", lastError: null }]);
+      expect((await store.config.getProgress("c1"))?.lastError).toBeNull();
+      await store.config.addHistory({ currentId: "c1", at: 1, kind: "status", status: "active", message: "launched" });
+      await store.config.addHistory({ currentId: "c1", at: 2, kind: "notice", status: null, message: "hello" });
+      expect((await store.config.listHistory("c1", 10)).map((h) => h.message)).toEqual(["hello", "launched"]);
+      await store.config.addAudit({ at: 1, actor: "admin", action: "POST /x", target: "c1", status: 201, ip: "127.0.0.1", requestId: "r1" });
+      await store.config.addAudit({ at: 2, actor: "admin", action: "DELETE /x", target: null, status: 204, ip: null, requestId: null });
+      const audit = await store.config.listAudit(10);
+      expect(audit.map((a) => a.action)).toEqual(["DELETE /x", "POST /x"]);
+      expect((await store.config.listAudit(10, audit[0]?.id)).map((a) => a.action)).toEqual(["POST /x"]);
+      expect(await store.config.deleteCurrent("c2")).toBe(true);
+      expect(await store.config.deleteCurrent("c2")).toBe(false);
+      expect(await store.config.getProgress("c2")).toBeUndefined();
+    });
+
+    it("keeps the per-minute series (points replaced, summed, cleaned up)", async () => {
+      const p = { currentId: "c1", minute: 100, delivered: 5, failed: 1, p50Ms: 12.5, p99Ms: 80, backlog: 3, oldestAgeMs: 900 };
+      await store.config.upsertMinutes([p, { ...p, minute: 101, delivered: 2, p50Ms: null, p99Ms: null, backlog: null, oldestAgeMs: null }]);
+      await store.config.upsertMinutes([{ ...p, delivered: 6 }]);
+      expect(await store.config.listMinutes("c1", 100)).toEqual([{ ...p, delivered: 6 }, { ...p, minute: 101, delivered: 2, p50Ms: null, p99Ms: null, backlog: null, oldestAgeMs: null }]);
+      expect(await store.config.deliveredSince("c1", 101)).toBe(2);
+      expect(await store.config.deliveredSince("c1", 100)).toBe(8);
+      expect(await store.config.deleteMinutesBefore(101)).toBe(1);
+    });
+
+    it("keeps dead letters per Current", async () => {
+      const l = { currentId: "c1", seq: 1, body: '{"id":"x"}', status: 400, reason: "refused alone", excerpt: "bad", createdAt: 3 };
+      await store.deadLetters.add([l, { ...l, seq: 2, status: null }]);
+      const list = await store.deadLetters.list("c1", 10);
+      expect(list.map((d) => [d.seq, d.status])).toEqual([[1, 400], [2, null]]);
+      expect(await store.deadLetters.count("c1")).toBe(2);
+      expect((await store.deadLetters.list("c1", 10, list[0]?.id)).map((d) => d.seq)).toEqual([2]);
+      expect((await store.deadLetters.get("c1", [list[1]?.id ?? 0, 999_999])).map((d) => d.seq)).toEqual([2]);
+      expect(await store.deadLetters.get("other", [list[1]?.id ?? 0])).toEqual([]);
+      expect(await store.deadLetters.remove("c1", [list[0]?.id ?? 0])).toBe(1);
+      expect(await store.deadLetters.count("c1")).toBe(1);
+    });
+
+    it("grants a lease to one owner at a time until it expires or is released", async () => {
+      expect(await store.leases.acquire("current:c1", "p1", 60_000)).toBe(true);
+      expect(await store.leases.acquire("current:c1", "p2", 60_000)).toBe(false);
+      expect(await store.leases.acquire("current:c1", "p1", 60_000)).toBe(true); // renewal
+      expect((await store.leases.live("current:")).map((l) => [l.name, l.owner])).toEqual([["current:c1", "p1"]]);
+      await store.leases.release("current:c1", "p2"); // not the owner: no effect
+      expect(await store.leases.acquire("current:c1", "p2", 60_000)).toBe(false);
+      await store.leases.release("current:c1", "p1");
+      expect(await store.leases.acquire("current:c1", "p2", 1)).toBe(true);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await store.leases.live("current:")).toEqual([]);
+      expect(await store.leases.acquire("current:c1", "p3", 60_000)).toBe(true); // p2's lease expired
+    });
+
+    it("answers ping while open", async () => {
+      expect(await store.ping()).toBe(true);
+    });
+
+    it("refuses a schema newer than it understands", async () => {
+      const reopen = await adapter.newerSchema();
+      await expect(reopen()).rejects.toThrow(/schema version 999, newer than this Currents understands/);
+    });
+  });
+});
