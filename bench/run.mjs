@@ -16,13 +16,11 @@ const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(","))
 const wanted = (name) => !ONLY || ONLY.has(name);
 const ADMIN = "bench-admin-token-0123456789";
 const KEY = "bench-ingest-key-0123456789";
-// The flags bin/currents.js's shebang and `npm start` run Currents with.
-const NODE_FLAGS = ["--max-semi-space-size=64"];
 const log = (...a) => console.error(...a);
 
 async function startCurrents() {
   const dir = mkdtempSync(join(os.tmpdir(), "currents-bench-"));
-  const { proc, match } = await startProcess([...NODE_FLAGS, join(ROOT, "bin/currents.js"), "start", "--port", "0", "--data-dir", dir],
+  const { proc, match } = await startProcess([join(ROOT, "bin/currents.js"), "start", "--port", "0", "--data-dir", dir],
     { CURRENTS_ADMIN_TOKEN: ADMIN, CURRENTS_INGEST_KEY: KEY, CURRENTS_ALLOW_PRIVATE_ENDPOINTS: "1", CURRENTS_LOG_LEVEL: "error" }, /listening on (http:\/\/\S+)/);
   const url = match[1];
   const api = async (method, path, body) => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TailCache } from "../../src/store/tail-cache.js";
-import { AppendWriter } from "../../src/store/sqlite/append-writer.js";
+import { AppendWriter, packBodies } from "../../src/store/sqlite/append-writer.js";
 import { migrate } from "../../src/store/sqlite/migrations.js";
 import { openDatabase } from "../../src/store/sqlite/open-database.js";
 
@@ -44,11 +44,11 @@ describe("AppendWriter", () => {
     const db = openDatabase(join(dir, "t.db"));
     migrate(db);
     const w = new AppendWriter(db, 1000);
-    const req = (id: number, now: number, ids: string[]) => ({ id, now, workspaces: ids.map(() => "w"), ids, types: ids.map(() => "t"), bodies: ids.map((x) => `{"id":"${x}"}`).join("\u0000") });
+    const req = (id: number, now: number, ids: string[]) => ({ id, now, workspaces: ids.map(() => "w"), ids, types: ids.map(() => "t"), ...packBodies(ids.map((x) => `{"id":"${x}","é":"€😀"}`)) });
     expect(w.write([req(1, 0, ["a", "b"]), req(2, 10, ["b", "c"])])).toEqual([{ id: 1, seqs: [1, 2] }, { id: 2, seqs: [0, 3] }]);
     expect(w.write([req(3, 999, ["a"])])).toEqual([{ id: 3, seqs: [0] }]);
     expect(w.write([req(4, 1001, ["a", "a"])])).toEqual([{ id: 4, seqs: [4, 0] }]);
-    expect(db.prepare("SELECT body FROM events ORDER BY seq").pluck().all()).toEqual(['{"id":"a"}', '{"id":"b"}', '{"id":"c"}', '{"id":"a"}']);
+    expect(db.prepare("SELECT body FROM events ORDER BY seq").pluck().all()).toEqual(["a", "b", "c", "a"].map((x) => `{"id":"${x}","é":"€😀"}`));
     db.close();
   });
 });

@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
 
 /**
- * One append request as it crosses to the writer: events as parallel arrays, the bodies as
- * one string joined by NUL (a JSON text never holds a raw NUL), which is much cheaper to
- * copy between threads than one string per event.
+ * One append request as it crosses to the writer: events as parallel arrays, the bodies
+ * UTF-8 encoded one after the other in one buffer that is moved to the writer, not copied
+ * (`bodyEnds[i]` is where body i ends). No large string is built on the event loop's heap.
  */
 export interface AppendRequest {
   readonly id: number;
@@ -11,7 +11,8 @@ export interface AppendRequest {
   readonly workspaces: readonly string[];
   readonly ids: readonly string[];
   readonly types: readonly string[];
-  readonly bodies: string;
+  readonly bodies: ArrayBuffer;
+  readonly bodyEnds: Uint32Array;
 }
 
 /** The seq given to each event of a request, 0 for a duplicate. */
@@ -42,14 +43,32 @@ export class AppendWriter {
   #one(r: AppendRequest): AppendReply {
     const cutoff = r.now - this.dedupeWindowMs;
     const seqs = new Array<number>(r.ids.length);
-    const bodies = r.bodies.split("\u0000");
+    const bytes = Buffer.from(r.bodies);
+    let start = 0;
     for (let i = 0; i < r.ids.length; i++) {
       const key = `${r.workspaces[i]}\u0000${r.ids[i]}`;
       // The common case (a new id) costs one insert; only a repeated id is looked at again,
       // and it counts as new when its last sighting is older than the window.
       const fresh = this.#markSeen.run(key, r.now).changes > 0 || this.#refreshSeen.run(r.now, key, cutoff).changes > 0;
-      seqs[i] = fresh ? Number(this.#insert.run(r.workspaces[i], r.types[i], r.now, bodies[i]).lastInsertRowid) : 0;
+      const end = r.bodyEnds[i] as number;
+      seqs[i] = fresh ? Number(this.#insert.run(r.workspaces[i], r.types[i], r.now, bytes.toString("utf8", start, end)).lastInsertRowid) : 0;
+      start = end;
     }
     return { id: r.id, seqs };
   }
+}
+
+/** Packs events' bodies for the writer (see AppendRequest). */
+export function packBodies(bodies: readonly string[]): { bodies: ArrayBuffer; bodyEnds: Uint32Array } {
+  let chars = 0;
+  for (const b of bodies) chars += b.length;
+  // A UTF-16 code unit is at most 3 UTF-8 bytes; a buffer of its own can be transferred.
+  const buf = Buffer.allocUnsafeSlow(chars * 3);
+  const bodyEnds = new Uint32Array(bodies.length);
+  let at = 0;
+  bodies.forEach((b, i) => {
+    at += buf.write(b, at);
+    bodyEnds[i] = at;
+  });
+  return { bodies: buf.buffer as ArrayBuffer, bodyEnds };
 }

@@ -4,10 +4,12 @@ import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import type { AppendOutcome, EventLog, EventSelection, NewEvent, ReadEventsQuery, ReadEventsResult, StoredEvent } from "../port.js";
 import { TailCache } from "../tail-cache.js";
-import type { AppendReply, AppendRequest } from "./append-writer.js";
+import { type AppendReply, type AppendRequest, packBodies } from "./append-writer.js";
 
 interface PendingAppend {
   readonly events: readonly NewEvent[];
+  /** The bodies as compact strings of their own, for the tail cache. */
+  readonly texts: readonly string[];
   readonly now: number;
   resolve(outcomes: AppendOutcome[]): void;
   reject(error: unknown): void;
@@ -22,8 +24,10 @@ function writerScript(): URL {
 }
 
 /** Events kept in memory for Currents that keep up (see TailCache). */
-const TAIL_BYTES = 64 * 1024 * 1024;
-const TAIL_EVENTS = 150_000;
+const TAIL_BYTES = 16 * 1024 * 1024;
+const TAIL_EVENTS = 20_000;
+/** The tail is dropped when no reader came near the head for this long. */
+const TAIL_IDLE_MS = 2_000;
 
 /**
  * The event log on SQLite. Appends go to a writer thread (writer-thread.ts) that commits
@@ -39,6 +43,7 @@ export class SqliteEventLog implements EventLog {
   readonly #writer: Worker;
   readonly #exited: Promise<void>;
   readonly #tail = new TailCache(TAIL_BYTES, TAIL_EVENTS);
+  #tailWantedUntil = 0;
   #readStatements = new Map<number, Database.Statement>();
   #countStatements = new Map<number, Database.Statement>();
 
@@ -58,15 +63,22 @@ export class SqliteEventLog implements EventLog {
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
-      this.#pending.set(id, { events, now, resolve, reject });
+      const packed = packBodies(events.map((e) => e.body));
+      // Decoded copies, not the bodies themselves: a body sliced from a request's text would
+      // keep that whole text alive for as long as the cache holds the event.
+      const bytes = Buffer.from(packed.bodies);
+      const texts = this.#tailWanted(Date.now())
+        ? Array.from(packed.bodyEnds, (end, i) => bytes.toString("utf8", i === 0 ? 0 : packed.bodyEnds[i - 1], end))
+        : [];
+      this.#pending.set(id, { events, texts, now, resolve, reject });
       const request: AppendRequest = {
         id, now,
         workspaces: events.map((e) => e.workspace),
         ids: events.map((e) => e.id),
         types: events.map((e) => e.type),
-        bodies: events.map((e) => e.body).join("\u0000"),
+        ...packed,
       };
-      this.#writer.postMessage({ kind: "append", request });
+      this.#writer.postMessage({ kind: "append", request }, [request.bodies]);
     });
   }
 
@@ -82,10 +94,11 @@ export class SqliteEventLog implements EventLog {
       const p = this.#pending.get(reply.id);
       if (!p) continue;
       this.#pending.delete(reply.id);
+      if (p.texts.length === 0 && this.#tail.newest !== 0) this.#tail.clear();
       const outcomes = reply.seqs.map((seq, i): AppendOutcome => {
         if (seq === 0) return "duplicate";
         const e = p.events[i] as NewEvent;
-        this.#tail.push({ seq, workspace: e.workspace, type: e.type, receivedAt: p.now, body: e.body });
+        if (p.texts.length > 0) this.#tail.push({ seq, workspace: e.workspace, type: e.type, receivedAt: p.now, body: p.texts[i] as string });
         if (seq > this.#head) this.#head = seq;
         return "stored";
       });
@@ -125,7 +138,16 @@ export class SqliteEventLog implements EventLog {
     return st;
   }
 
+  /**
+   * The tail is kept only while some reader is close to the head (a Current keeping up):
+   * events of a paused Current, or of a backlog being drained, wait on disk, not in memory.
+   */
+  #tailWanted(now: number): boolean {
+    return now < this.#tailWantedUntil;
+  }
+
   async read(q: ReadEventsQuery): Promise<ReadEventsResult> {
+    if (this.#head - q.afterSeq <= TAIL_EVENTS) this.#tailWantedUntil = Date.now() + TAIL_IDLE_MS;
     const cached = this.#tail.read(q, this.#head);
     if (cached) return cached;
     const upper = Math.min(q.afterSeq + q.scanLimit, this.#head);

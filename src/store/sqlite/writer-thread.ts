@@ -9,6 +9,8 @@ import { openDatabase } from "./open-database.js";
  */
 const { file, dedupeWindowMs } = workerData as { file: string; dedupeWindowMs: number };
 const db = openDatabase(file);
+// The writer only appends: a small page cache is enough (readers keep the larger one).
+db.pragma("cache_size = -8192");
 const writer = new AppendWriter(db, dedupeWindowMs);
 let queue: AppendRequest[] = [];
 let scheduled = false;
