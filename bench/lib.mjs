@@ -32,10 +32,14 @@ export function makeBodies(total, batch, tag) {
   return bodies;
 }
 
-/** Posts bodies over `connections` keep-alive connections as fast as answers come back; or at `ratePerSec`. */
+/**
+ * Posts bodies over `connections` keep-alive connections as fast as answers come back; or at
+ * `ratePerSec`. `url` may be a list: connection i posts to url[i % length].
+ */
 export async function produce(url, key, bodies, { connections = 4, ratePerSec, onAck } = {}) {
+  const urls = Array.isArray(url) ? url : [url];
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const post = (body) => new Promise((resolve, reject) => {
+  const post = (body, url) => new Promise((resolve, reject) => {
     const req = http.request(url, { method: "POST", agent, headers: { authorization: `Bearer ${key}`, "content-type": "application/json" } }, (res) => {
       let t = "";
       res.on("data", (c) => (t += c));
@@ -47,7 +51,7 @@ export async function produce(url, key, bodies, { connections = 4, ratePerSec, o
   const started = performance.now();
   let next = 0;
   let sent = 0;
-  await Promise.all(Array.from({ length: connections }, async () => {
+  await Promise.all(Array.from({ length: connections }, async (_, c) => {
     while (next < bodies.length) {
       const body = bodies[next++];
       if (ratePerSec) {
@@ -56,7 +60,7 @@ export async function produce(url, key, bodies, { connections = 4, ratePerSec, o
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       sent += body.count;
-      await post(body);
+      await post(body, urls[c % urls.length]);
       onAck?.(body, performance.now());
     }
   }));

@@ -1,10 +1,12 @@
 // `npm run bench`: Currents on the embedded store against a pass-through relay and a BullMQ
 // build of the same flow, measured side by side in one run. Prints a table, writes JSON.
 // Sizes: BENCH_EVENTS (default 200000), BENCH_BACKLOG (1000000), BENCH_RUNS (3).
+// Server mode uses the PostgreSQL at BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import pg from "pg";
 import { makeBodies, median, peakRssMb, percentile, produce, startProcess, startReceiver, stopProcess } from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -15,13 +17,14 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const wanted = (name) => !ONLY || ONLY.has(name);
 const ADMIN = "bench-admin-token-0123456789";
+const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const KEY = "bench-ingest-key-0123456789";
 const log = (...a) => console.error(...a);
 
-async function startCurrents() {
+async function startCurrents(env = {}) {
   const dir = mkdtempSync(join(os.tmpdir(), "currents-bench-"));
   const { proc, match } = await startProcess([join(ROOT, "bin/currents.js"), "start", "--port", "0", "--data-dir", dir],
-    { CURRENTS_ADMIN_TOKEN: ADMIN, CURRENTS_INGEST_KEY: KEY, CURRENTS_ALLOW_PRIVATE_ENDPOINTS: "1", CURRENTS_LOG_LEVEL: "error" }, /listening on (http:\/\/\S+)/);
+    { CURRENTS_ADMIN_TOKEN: ADMIN, CURRENTS_INGEST_KEY: KEY, CURRENTS_ALLOW_PRIVATE_ENDPOINTS: "1", CURRENTS_LOG_LEVEL: "error", ...env }, /listening on (http:\/\/\S+)/);
   const url = match[1];
   const api = async (method, path, body) => {
     const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -114,6 +117,34 @@ async function fanout(k, n, tag) {
   return rate;
 }
 
+/**
+ * Server mode: `k` processes on one fresh PostgreSQL database, producers spread over them,
+ * one Current. Ingest events/s (all acknowledged) and end to end (all delivered).
+ */
+async function serverMode(k, n, tag) {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  const name = `currents_bench_${tag.toLowerCase()}_${process.pid}`;
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  const env = { DATABASE_URL: url.toString(), CURRENTS_MASTER_KEY: "cd".repeat(32) };
+  const receiver = await startReceiver();
+  const procs = [];
+  for (let i = 0; i < k; i++) procs.push(await startCurrents(env));
+  await procs[0].addCurrent(receiver.url);
+  const t0 = performance.now();
+  const ms = await produce(procs.map((p) => `${p.url}/v1/events`), KEY, makeBodies(n, 500, tag), { connections: Math.max(4, k * 2) });
+  await receiver.waitFor(n);
+  const result = { ingest: n / (ms / 1000), e2e: n / ((receiver.lastAt - t0) / 1000) };
+  for (const p of procs) await p.stop();
+  await receiver.close();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.end();
+  return result;
+}
+
 async function repeat(label, fn) {
   const values = [];
   for (let r = 0; r < RUNS; r++) {
@@ -152,6 +183,12 @@ if (b.length) add("backlog: peak RSS MB (build and drain)", "MB", stats(b.map((x
 for (const k of wanted("fanout") ? [1, 4, 16] : []) {
   add(`fan-out to ${k} Currents: events/s ingested and delivered to all`, "events/s",
     stats(await repeat(`fan-out ${k}`, (t) => fanout(k, Math.round(EVENTS / Math.max(1, k / 4)), t))), k === 16 ? ">= 10,000" : "-", relay.median);
+}
+
+for (const k of wanted("pg") ? [1, 2, 3] : []) {
+  const r = await repeat(`server mode, ${k} process(es)`, (t) => serverMode(k, Math.round(EVENTS / 2), t));
+  add(`server mode (PostgreSQL), ${k} process(es): ingest events/s`, "events/s", stats(r.map((x) => x.ingest)), "-", relay.median);
+  add(`server mode (PostgreSQL), ${k} process(es): end to end events/s`, "events/s", stats(r.map((x) => x.e2e)), "-", relay.median);
 }
 
 const ratioE2eBull = e2e.median / bull.median;
