@@ -6,6 +6,8 @@ import { eventSpans } from "./event-spans.js";
 export const MAX_EVENTS_PER_REQUEST = 1_000;
 export const MAX_REQUEST_BYTES = 5 * 1024 * 1024;
 export const MAX_EVENT_BYTES = 900 * 1024;
+/** A \u0000 escape that is not itself an escaped backslash followed by "u0000". */
+const NUL_ESCAPE = /(?<!\\)(?:\\\\)*\\u0000/;
 
 export interface IngestResult {
   /** Events acknowledged: stored now, or already stored within the dedupe window. */
@@ -46,6 +48,10 @@ export async function ingestEvents(store: Store, workspace: string, body: unknow
     const text = span ? (raw as string).slice(span[0], span[1]) : JSON.stringify(event);
     // A UTF-16 code unit is at most 3 UTF-8 bytes: short texts need no byte count.
     const bytes = text.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(text);
+    if (text.includes("\\u0000") && NUL_ESCAPE.test(text)) {
+      rejected.push({ index, id: v.id, error: "event contains a NUL character (\\u0000), which cannot be stored; remove it" });
+      return;
+    }
     if (bytes > MAX_EVENT_BYTES) {
       rejected.push({ index, id: v.id, error: `event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are allowed` });
       return;

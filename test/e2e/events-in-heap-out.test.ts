@@ -126,13 +126,15 @@ describe("ingest answers", () => {
   it("rejects bad input with a 4xx naming the problem and keeps the valid events", async () => {
     svc = await use.service();
     const good = sampleEvent("users.messages.email.Open");
-    const res = await svc.ingest([good, { event_type: "users.messages.email.Open", id: "bad-1", time: 1 }, "nope", { ...good, id: "big", properties: { ...(good.properties as object), blob: "x".repeat(950 * 1024) } }]);
+    const res = await svc.ingest([good, { event_type: "users.messages.email.Open", id: "bad-1", time: 1 }, "nope", { ...good, id: "big", properties: { ...(good.properties as object), blob: "x".repeat(950 * 1024) } },
+      { ...good, id: "nul", properties: { ...(good.properties as object), note: "a\u0000b" } }, { ...good, id: "backslash-u0000-is-fine", properties: { ...(good.properties as object), note: "\\u0000" } }]);
     expect(res.status).toBe(200);
-    expect(res.body.accepted).toBe(1);
+    expect(res.body.accepted).toBe(2);
     expect(res.body.rejected).toEqual([
       { index: 1, id: "bad-1", error: expect.stringContaining("missing required field") },
       { index: 2, error: expect.stringContaining("JSON object") },
       { index: 3, id: "big", error: expect.stringContaining("at most 921600") },
+      { index: 4, id: "nul", error: expect.stringContaining("NUL") },
     ]);
 
     const post = (body: string | Buffer, headers: Record<string, string> = {}, key = INGEST) =>
@@ -160,7 +162,7 @@ describe("ingest answers", () => {
     const bomb = await post(gzipSync(Buffer.alloc(6 * 1024 * 1024, 32)), { "content-encoding": "gzip" });
     expect(bomb.status).toBe(413);
     // Nothing accepted was lost along the way.
-    expect(await svc.app.services.store.events.size()).toBe(2);
+    expect(await svc.app.services.store.events.size()).toBe(3);
   });
 
   it("answers 429 with Retry-After when the backlog is over its limit", async () => {
