@@ -24,6 +24,21 @@ describe("currents start: clear start-up errors", () => {
     expect(r.stderr).toMatch(/CURRENTS_MASTER_KEY must be 32 bytes/);
   });
 
+  it("server mode: needs the master key, and says (without the password) when the database is unreachable", () => {
+    const noKey = run(["start"], { DATABASE_URL: "postgres://u:pw@127.0.0.1:5432/x", CURRENTS_MASTER_KEY: "" });
+    expect(noKey.status).toBe(2);
+    expect(noKey.stderr).toMatch(/DATABASE_URL \(server mode\) needs CURRENTS_MASTER_KEY/);
+    const dir = tempDir();
+    try {
+      const r = run(["start", "--port", "0", "--data-dir", dir], { DATABASE_URL: "postgres://u:secret-db-password@127.0.0.1:1/x", CURRENTS_MASTER_KEY: "ab".repeat(32) });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/could not prepare the database: .*ECONNREFUSED/);
+      expect(r.stderr + r.stdout).not.toContain("secret-db-password");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("says when the port is taken", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
