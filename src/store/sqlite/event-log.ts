@@ -24,8 +24,8 @@ function writerScript(): URL {
 }
 
 /** Events kept in memory for Currents that keep up (see TailCache). */
-const TAIL_BYTES = 16 * 1024 * 1024;
-const TAIL_EVENTS = 20_000;
+const TAIL_BYTES = 64 * 1024 * 1024;
+const TAIL_EVENTS = 100_000;
 /** The tail is dropped when no reader came near the head for this long. */
 const TAIL_IDLE_MS = 2_000;
 

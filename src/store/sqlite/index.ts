@@ -28,6 +28,9 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   const file = join(options.dataDir, "currents.db");
   const db = openDatabase(file);
   migrate(db);
+  // The embedded store belongs to one process: leases left by a previous run (killed before
+  // it could release them) must not hold its Currents back until they expire.
+  db.exec("DELETE FROM leases");
   const events = new SqliteEventLog(db, file, options.dedupeWindowMs);
   const config = new SqliteConfigRepository(db);
   return assembleStore({
