@@ -50,7 +50,9 @@ async function bootWithCurrent(respond: Parameters<typeof startReceiver>[0], bat
 
 describe("kill -9", () => {
   it("loses no acknowledged event: every event ingest acknowledged is delivered after a restart", async () => {
-    const { receiver, box, currentId, crashAndRestart } = await bootWithCurrent(undefined, { lingerMs: 5, maxBatchEvents: 50 }, { bearerToken: "tok-9876" });
+    const { receiver, box, currentId, crashAndRestart } = await bootWithCurrent(
+      // A partner slower than ingest, so that acknowledged events wait for delivery at the kill.
+      () => ({ delayMs: 50, status: 200 }), { lingerMs: 5, maxBatchEvents: 50 }, { bearerToken: "tok-9876" });
 
     // Several producers post batches; the process is killed while they are in full flow.
     const acked = new Set<string>();
