@@ -31,10 +31,18 @@ afterAll(async () => {
   await dropDatabase(db.name);
 });
 
+/** Trust auth ignores the password, so it can be any secret we then look for in the output. */
+const DB_PASSWORD = "db-password-must-not-leak";
+const withPassword = (url: string) => {
+  const u = new URL(url);
+  u.password = DB_PASSWORD;
+  return u.toString();
+};
+
 async function startProcess(): Promise<Child> {
   const dir = tempDir();
   dirs.push(dir);
-  const child = await startChild(dir, { DATABASE_URL: db.url, CURRENTS_MASTER_KEY: MASTER_KEY, CURRENTS_LEASE_MS: String(LEASE_MS), CURRENTS_DB_POOL_MAX: "5" });
+  const child = await startChild(dir, { CURRENTS_LOG_LEVEL: "info", DATABASE_URL: withPassword(db.url), CURRENTS_MASTER_KEY: MASTER_KEY, CURRENTS_LEASE_MS: String(LEASE_MS), CURRENTS_DB_POOL_MAX: "5" });
   children.push(child);
   return child;
 }
@@ -135,6 +143,7 @@ describe("server mode on PostgreSQL", () => {
       duplicates.push(got.length - distinct.size);
     }
     console.log(`re-sent events per Current (the first lost its process): ${duplicates.join(", ")}; answers ${JSON.stringify(Object.fromEntries(answers))}`);
+    for (const p of procs) expect(p.output()).not.toContain(DB_PASSWORD);
     const after = (await api([...alive][0]!.url, "GET", "/api/v1/cluster")).body;
     expect(after.processes.map((p: { id: string }) => p.id)).not.toContain(victimOwner);
     expect(after.currents.map((c: { process: string }) => c.process)).not.toContain(victimOwner);
@@ -171,5 +180,8 @@ describe("server mode on PostgreSQL", () => {
     await waitFor(() => new Set(ids(receiver)).size >= acked.size, 60_000, "every acknowledged event delivered after the outage");
     const distinct = new Set(ids(receiver));
     for (const id of acked) expect(distinct.has(id)).toBe(true);
+    // The outage was logged (info level), without the database password.
+    expect(p.output()).toMatch(/unreachable|lost/);
+    expect(p.output()).not.toContain(DB_PASSWORD);
   }, 120_000);
 });
