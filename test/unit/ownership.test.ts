@@ -1,0 +1,99 @@
+import { rmSync } from "node:fs";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import type { CurrentRecord } from "../../src/currents/model.js";
+import { type OwnedWorkers, Ownership } from "../../src/delivery/ownership.js";
+import type { Store } from "../../src/store/port.js";
+import { openSqliteStore } from "../../src/store/sqlite/index.js";
+import { tempDir } from "../support/harness.js";
+
+const logger = pino({ level: "silent" });
+const current = (id: string, status: CurrentRecord["status"] = "active", updatedAt = 1): CurrentRecord => ({
+  id, workspace: "w", name: id, partner: "heap", contactEmail: null, settings: {}, secretsEnc: null, secretHints: {}, events: ["t"],
+  transformations: [], batching: {}, status, statusReason: null, statusSince: 1, createdAt: 1, updatedAt, launchedAt: 1,
+});
+
+/** Workers as the engine would run them, recorded instead of delivering. */
+function fakeWorkers(): OwnedWorkers & { ids(): string[] } {
+  const running = new Map<string, CurrentRecord>();
+  return {
+    running: () => running,
+    startWorker: async (c) => { running.set(c.id, c); },
+    stopWorker: async (id) => { running.delete(id); },
+    ids: () => [...running.keys()].sort(),
+  };
+}
+
+describe("Ownership: which process delivers which Current", () => {
+  let dir: string;
+  let store: Store;
+  afterEach(async () => {
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("spreads Currents evenly, never gives one to two processes, and moves a dead process's Currents after its lease", async () => {
+    dir = tempDir("ownership-");
+    store = openSqliteStore({ dataDir: dir, dedupeWindowMs: 1000 });
+    await store.config.ensureWorkspace("w", 1);
+    const zero = { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null };
+    for (const id of ["a", "b", "c", "d"]) await store.config.insertCurrent(current(id), zero);
+    await store.config.insertCurrent(current("paused", "paused"), zero);
+    let now = 1_000_000;
+    const clock = () => now;
+    const leaseMs = 1_000;
+    const p1 = new Ownership({ store, leaseMs, logger, now: clock });
+    const p2 = new Ownership({ store, leaseMs, logger, now: clock });
+    const w1 = fakeWorkers();
+    const w2 = fakeWorkers();
+
+    await p1.sync(w1); // alone: takes everything active
+    expect(w1.ids()).toEqual(["a", "b", "c", "d"]);
+    await p2.sync(w2); // a second process joins: nothing is free yet
+    expect(w2.ids()).toEqual([]);
+    await p1.sync(w1); // p1 sees two members and lets go of its extras
+    expect(w1.ids()).toHaveLength(2);
+    await p2.sync(w2);
+    expect(w2.ids()).toHaveLength(2);
+    expect(new Set([...w1.ids(), ...w2.ids()])).toEqual(new Set(["a", "b", "c", "d"]));
+
+    // A Current changed through the other process restarts with its new settings.
+    const moved = w2.ids()[0] as string;
+    await store.config.updateCurrent(current(moved, "active", 2));
+    await p2.sync(w2);
+    expect(w2.running().get(moved)?.updatedAt).toBe(2);
+
+    // p1 dies (stops syncing). Until its leases expire p2 cannot take its Currents...
+    const orphans = w1.ids();
+    await p2.sync(w2);
+    expect(w2.ids()).toHaveLength(2);
+    // ...after they expire (the store's clock: real time for the embedded store), p2 takes them.
+    await new Promise((r) => setTimeout(r, leaseMs + 50));
+    now += leaseMs + 50;
+    await p2.sync(w2);
+    expect(w2.ids()).toEqual(["a", "b", "c", "d"]);
+    for (const id of orphans) expect(w2.ids()).toContain(id);
+  });
+
+  it("stops a Current's worker when its lease could not be renewed in time (self-fencing)", async () => {
+    dir = tempDir("ownership-");
+    store = openSqliteStore({ dataDir: dir, dedupeWindowMs: 1000 });
+    await store.config.ensureWorkspace("w", 1);
+    await store.config.insertCurrent(current("a"), { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null });
+    let now = 0;
+    const p = new Ownership({ store, leaseMs: 10_000, logger, now: () => now });
+    const w = fakeWorkers();
+    await p.sync(w);
+    expect(w.ids()).toEqual(["a"]);
+    // The database stops answering; 8 s later (80 % of the lease) the worker is stopped.
+    const leases = store.leases;
+    (store as { leases: unknown }).leases = { acquire: async () => { throw new Error("database unreachable"); }, release: leases.release.bind(leases), live: leases.live.bind(leases) };
+    now = 5_000;
+    await p.sync(w);
+    expect(w.ids()).toEqual(["a"]);
+    now = 8_001;
+    await p.sync(w);
+    expect(w.ids()).toEqual([]);
+    (store as { leases: unknown }).leases = leases;
+  });
+});
