@@ -119,7 +119,10 @@ export class DeliveryEngine {
 
   /** Forgets a deleted Current. */
   async remove(currentId: string): Promise<void> {
-    await this.#stopWorker(currentId);
+    await this.#exclusive(async () => {
+      await this.#stopWorker(currentId);
+      await this.#ownership.release(currentId);
+    });
     const job = this.#jobs.get(currentId);
     job?.abort.abort();
     await job?.done;

@@ -23,6 +23,11 @@ function writerScript(): URL {
   return existsSync(fileURLToPath(sibling)) ? sibling : new URL("../../../dist/store/sqlite/writer-thread.js", import.meta.url);
 }
 
+function decodeBodies(bodies: ArrayBuffer, ends: Uint32Array): string[] {
+  const bytes = Buffer.from(bodies);
+  return Array.from(ends, (end, i) => bytes.toString("utf8", i === 0 ? 0 : ends[i - 1], end));
+}
+
 /** Events kept in memory for Currents that keep up (see TailCache). */
 const TAIL_BYTES = 64 * 1024 * 1024;
 const TAIL_EVENTS = 100_000;
@@ -66,10 +71,7 @@ export class SqliteEventLog implements EventLog {
       const packed = packBodies(events.map((e) => e.body));
       // Decoded copies, not the bodies themselves: a body sliced from a request's text would
       // keep that whole text alive for as long as the cache holds the event.
-      const bytes = Buffer.from(packed.bodies);
-      const texts = this.#tailWanted(Date.now())
-        ? Array.from(packed.bodyEnds, (end, i) => bytes.toString("utf8", i === 0 ? 0 : packed.bodyEnds[i - 1], end))
-        : [];
+      const texts = this.#tailWanted(Date.now()) ? decodeBodies(packed.bodies, packed.bodyEnds) : [];
       this.#pending.set(id, { events, texts, now, resolve, reject });
       const request: AppendRequest = {
         id, now,
