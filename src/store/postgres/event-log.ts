@@ -105,16 +105,26 @@ export class PostgresEventLog implements EventLog {
     });
   }
 
+  /**
+   * One round trip: the head and the events after `afterSeq` up to it, in one statement
+   * (one snapshot). Every seq at or below a visible head is already visible (appends commit
+   * in seq order), so nothing below it can appear later.
+   */
   async read(q: ReadEventsQuery): Promise<ReadEventsResult> {
-    const head = await this.headSeq();
-    const upper = Math.min(q.afterSeq + q.scanLimit, head);
-    if (q.types.length === 0 || upper <= q.afterSeq) return { events: [], scannedTo: Math.max(q.afterSeq, upper) };
-    const { rows } = await guarded(() => this.pool.query<StoredEvent>(
-      `SELECT seq, event_type AS type, received_at AS "receivedAt", body FROM events
-       WHERE seq > $1 AND seq <= $2 AND workspace_id = $3 AND event_type = ANY($4) ORDER BY seq LIMIT $5`,
-      [q.afterSeq, upper, q.workspace, q.types, q.limit]));
-    const scannedTo = rows.length >= q.limit ? (rows[rows.length - 1] as StoredEvent).seq : upper;
-    return { events: rows, scannedTo };
+    if (q.types.length === 0) return { events: [], scannedTo: Math.max(q.afterSeq, Math.min(q.afterSeq + q.scanLimit, await this.headSeq())) };
+    const { rows } = await guarded(() => this.pool.query<StoredEvent & { head: number }>(
+      `SELECT h.head, e.seq, e.event_type AS type, e.received_at AS "receivedAt", e.body
+       FROM (SELECT coalesce(max(seq), 0) AS head FROM events) h
+       LEFT JOIN LATERAL (
+         SELECT seq, event_type, received_at, body FROM events
+         WHERE seq > $1 AND seq <= least($1 + $2, h.head) AND workspace_id = $3 AND event_type = ANY($4)
+         ORDER BY seq LIMIT $5
+       ) e ON true`,
+      [q.afterSeq, q.scanLimit, q.workspace, q.types, q.limit]));
+    const head = rows[0]?.head ?? 0;
+    const events: StoredEvent[] = rows[0]?.seq == null ? [] : rows.map((r) => ({ seq: r.seq, type: r.type, receivedAt: r.receivedAt, body: r.body }));
+    const upper = Math.max(q.afterSeq, Math.min(q.afterSeq + q.scanLimit, head));
+    return { events, scannedTo: events.length >= q.limit ? (events[events.length - 1] as StoredEvent).seq : upper };
   }
 
   async count(sel: EventSelection, afterSeq: number, toSeq?: number): Promise<{ count: number; oldestReceivedAt: number | null }> {
