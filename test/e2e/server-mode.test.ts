@@ -151,7 +151,7 @@ describe("server mode on PostgreSQL", () => {
 
   it("rides out the database refusing connections mid-stream: 503 with Retry-After, readyz says so, nothing acknowledged is lost", async () => {
     const p = await startProcess();
-    const { receiver } = await launch(p.url, "D");
+    const { id, receiver } = await launch(p.url, "D");
     let cut = false;
     const outage = async () => {
       await adminQuery(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
@@ -183,5 +183,9 @@ describe("server mode on PostgreSQL", () => {
     // The outage was logged (info level), without the database password.
     expect(p.output()).toMatch(/unreachable|lost/);
     expect(p.output()).not.toContain(DB_PASSWORD);
+    // Deleting the Current lets go of its lease at once.
+    await waitFor(async () => (await api(p.url, "GET", "/api/v1/cluster")).body.currents.some((c: { currentId: string }) => c.currentId === id), 10_000, "the lease");
+    expect((await api(p.url, "DELETE", `/api/v1/currents/${id}`)).status).toBe(204);
+    expect((await api(p.url, "GET", "/api/v1/cluster")).body.currents.map((c: { currentId: string }) => c.currentId)).not.toContain(id);
   }, 120_000);
 });
