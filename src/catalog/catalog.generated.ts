@@ -6952,7 +6952,7 @@ export const eventTypeDefinitions: readonly EventTypeDefinition[] = [
    {
     "name": "version",
     "type": "string",
-    "required": true,
+    "required": false,
     "location": "properties"
    }
   ]
