@@ -11,6 +11,7 @@ import { type BootstrapResult, CredentialService } from "./security/credential-s
 import { SecretBox, loadMasterKey } from "./security/secret-box.js";
 import { buildServer } from "./server/build-server.js";
 import { Metrics } from "./server/metrics.js";
+import { IngestGuard } from "./ingest/ingest-guard.js";
 import type { Services } from "./server/services.js";
 import type { Store } from "./store/port.js";
 import { sweepRetention } from "./store/retention.js";
@@ -121,7 +122,13 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     await engine.start();
     // Server mode: events appended by other processes wake this one's workers too.
     unsubscribe = store.onAppended?.((workspace) => engine.notifyAppended(workspace)) ?? unsubscribe;
-    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics };
+    const ingestGuard = new IngestGuard({
+      store, now, maxBacklogEvents: config.maxBacklogEvents, minFreeDiskBytes: config.minFreeDiskBytes,
+      dataDir: store.kind === "sqlite" ? config.dataDir : undefined,
+    });
+    // Server mode: keys created or revoked through another process hold here within a second.
+    if (store.kind !== "sqlite") credentials.startRefreshing(1_000, (err) => logger.warn({ err: { message: (err as Error).message } }, "could not refresh ingest keys; will retry"));
+    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics, ingestGuard };
     const server = await buildServer(services);
     const sweep = () =>
       sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() })
@@ -159,6 +166,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         clearInterval(sweepTimer);
         clearInterval(failingTimer);
         clearInterval(seriesTimer);
+        credentials.stopRefreshing();
         unsubscribe();
         await server.close();
         await engine.stop();

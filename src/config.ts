@@ -35,8 +35,10 @@ export interface Config {
   readonly retentionMs: number;
   /** An event id seen within this window is acknowledged but not stored again. @defaultValue 24 h */
   readonly dedupeWindowMs: number;
-  /** Ingest answers 429 while the store holds more events than this. @defaultValue 50_000_000 */
+  /** Ingest answers 429 while more events than this wait for a workspace's active Currents. @defaultValue 50_000_000 */
   readonly maxBacklogEvents: number;
+  /** Ingest answers 507 while the data directory has less free space than this. @defaultValue 256 MB */
+  readonly minFreeDiskBytes: number;
   readonly logLevel: string;
   /** A client connection silent this long is closed (slow or stuck clients). @defaultValue 60_000 */
   readonly clientTimeoutMs: number;
@@ -165,6 +167,7 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     retentionMs: int("CURRENTS_RETENTION_DAYS", env.CURRENTS_RETENTION_DAYS, 7, 1, 365) * DAY_MS,
     dedupeWindowMs: int("CURRENTS_DEDUPE_WINDOW_HOURS", env.CURRENTS_DEDUPE_WINDOW_HOURS, 24, 1, 24 * 30) * 3_600_000,
     maxBacklogEvents: int("CURRENTS_MAX_BACKLOG_EVENTS", env.CURRENTS_MAX_BACKLOG_EVENTS, 50_000_000, 1, Number.MAX_SAFE_INTEGER),
+    minFreeDiskBytes: int("CURRENTS_MIN_FREE_DISK_MB", env.CURRENTS_MIN_FREE_DISK_MB, 256, 0, 1_000_000) * 1_048_576,
     logLevel,
     clientTimeoutMs: int("CURRENTS_CLIENT_TIMEOUT_MS", env.CURRENTS_CLIENT_TIMEOUT_MS, 60_000, 100, 3_600_000),
     ingestRateLimit: int("CURRENTS_INGEST_RATE_LIMIT", env.CURRENTS_INGEST_RATE_LIMIT, 200_000, 1, 100_000_000),

@@ -1,5 +1,10 @@
-/** A client's mistake: answered with a 4xx naming what is wrong, never logged as a fault. */
+/** A client's mistake (or a "not now"): answered with a 4xx naming what is wrong, never logged as a fault. */
 export class ClientError extends Error {
+  /** Sent as `Retry-After` (seconds). */
+  retryAfterSeconds?: number;
+  /** More fields of the answer, beside `error` (e.g. the per-event results of a refused request). */
+  answer?: Record<string, unknown>;
+
   constructor(
     readonly statusCode: number,
     readonly code: string,
@@ -8,6 +13,12 @@ export class ClientError extends Error {
   ) {
     super(message);
     this.name = "ClientError";
+  }
+
+  /** The same error, with a Retry-After. */
+  retryAfter(seconds: number): this {
+    this.retryAfterSeconds = seconds;
+    return this;
   }
 }
 

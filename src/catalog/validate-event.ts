@@ -6,12 +6,20 @@ import type { EventTypeDefinition, FieldDefinition } from "./types.js";
 /**
  * Event validation with one compiled validator per event type (TypeBox's TypeCompiler).
  *
- * Rules (SPEC section 3): `event_type` (a known type), `id` (non-empty string) and `time`
- * (integer UNIX seconds) are required; `user` and `properties` are objects; every field the
- * catalog marks required must be present and non-null; every known field must have the
- * catalog's type (optional fields may also be `null`, as exports of this format carry them);
- * unknown extra fields pass through untouched.
+ * Rules (SPEC sections 3 and 4):
+ * - the envelope: `event_type` a known type, `id` a non-empty string, `time` an integer
+ *   number of UNIX seconds (10^11 or more is refused as "looks like milliseconds"), `user`
+ *   and `properties` objects when present;
+ * - every catalog field that is present has the catalog's type (optional fields may also be
+ *   `null`, as exports of this format carry them); unknown extra fields pass through;
+ * - a catalog-required field that is missing (absent or null) is a **warning** by default:
+ *   the event is accepted and the warning listed, because real producers' schemas drift. In
+ *   strict mode (a workspace or ingest key setting) it is an error instead.
+ * Every problem of an event is named, not only the first.
  */
+
+/** `time` at or above this is taken for milliseconds (year 5138 in seconds). */
+export const MILLISECONDS_THRESHOLD = 100_000_000_000;
 
 function valueSchema(field: FieldDefinition): TSchema {
   switch (field.type) {
@@ -28,59 +36,57 @@ function valueSchema(field: FieldDefinition): TSchema {
   }
 }
 
-function fieldSchema(field: FieldDefinition): TSchema {
-  const value = valueSchema(field);
-  return field.required ? value : Type.Optional(Type.Union([value, Type.Null()]));
-}
-
-function objectOf(fields: readonly FieldDefinition[], extra: Record<string, TSchema> = {}) {
-  const props: Record<string, TSchema> = { ...extra };
-  for (const f of fields) props[f.name] = fieldSchema(f);
-  return Type.Object(props, { additionalProperties: true });
-}
+/** Types only: presence of required fields is checked apart (it may be a warning). */
+const optionalField = (field: FieldDefinition): TSchema => Type.Optional(Type.Union([valueSchema(field), Type.Null()]));
+const looseObject = (props: Record<string, TSchema>) => Type.Object(props, { additionalProperties: true });
+const NESTED = ["properties.custom_properties", "properties.purchase_properties"] as const;
 
 function schemaFor(def: EventTypeDefinition): TSchema {
   const at = (loc: string) => def.fields.filter((f) => f.location === loc);
-  const userFields = at("user");
-  const nested: Record<string, TSchema> = {};
-  for (const loc of ["properties.custom_properties", "properties.purchase_properties"] as const) {
-    const f = def.fields.find((x) => x.location === loc);
-    if (f) {
-      const key = loc.split(".")[1] as string;
-      const obj = Type.Object({}, { additionalProperties: true });
-      nested[key] = f.required ? obj : Type.Optional(Type.Union([obj, Type.Null()]));
-    }
+  const props: Record<string, TSchema> = {};
+  for (const f of at("properties")) props[f.name] = optionalField(f);
+  for (const loc of NESTED) {
+    if (def.fields.some((x) => x.location === loc)) props[loc.split(".")[1] as string] = Type.Optional(Type.Union([looseObject({}), Type.Null()]));
   }
-  const propFields = at("properties");
-  const user = objectOf(userFields);
-  const properties = objectOf(propFields, nested);
-  const userRequired = userFields.some((f) => f.required);
-  const propsRequired = propFields.some((f) => f.required) || Object.keys(nested).length > 0;
-  return Type.Object(
-    {
-      event_type: Type.Literal(def.type),
-      id: Type.String({ minLength: 1, maxLength: 256 }),
-      time: Type.Integer({ minimum: 0 }),
-      user: userRequired ? user : Type.Optional(user),
-      properties: propsRequired ? properties : Type.Optional(properties),
-    },
-    { additionalProperties: true },
-  );
+  const user: Record<string, TSchema> = {};
+  for (const f of at("user")) user[f.name] = optionalField(f);
+  return looseObject({
+    event_type: Type.Literal(def.type),
+    id: Type.String({ minLength: 1, maxLength: 256 }),
+    time: Type.Integer({ minimum: 0, maximum: MILLISECONDS_THRESHOLD - 1 }),
+    user: Type.Optional(looseObject(user)),
+    properties: Type.Optional(looseObject(props)),
+  });
 }
 
-const validators = new Map<string, TypeCheck<TSchema>>();
-function validatorFor(def: EventTypeDefinition): TypeCheck<TSchema> {
-  let v = validators.get(def.type);
-  if (!v) {
-    v = TypeCompiler.Compile(schemaFor(def));
-    validators.set(def.type, v);
+/** Where each required field sits: `["user", "user_id"]`, `["properties", "campaign_id"]`... */
+function requiredPaths(def: EventTypeDefinition): string[][] {
+  const paths: string[][] = [];
+  for (const f of def.fields) {
+    if (!f.required || f.location === "top") continue;
+    if (f.location === "user" || f.location === "properties") paths.push([f.location, f.name]);
+    else if ((NESTED as readonly string[]).includes(f.location)) paths.push(f.location.split("."));
   }
-  return v;
+  return paths;
 }
+
+interface Compiled { readonly check: TypeCheck<TSchema>; readonly required: string[][] }
+const compiled = new Map<string, Compiled>();
 const byType = new Map(eventTypeDefinitions.map((d) => [d.type, d]));
 
+function compiledFor(def: EventTypeDefinition): Compiled {
+  let c = compiled.get(def.type);
+  if (!c) compiled.set(def.type, (c = { check: TypeCompiler.Compile(schemaFor(def)), required: requiredPaths(def) }));
+  return c;
+}
+
+export interface ValidateOptions {
+  /** Missing catalog-required fields are errors instead of warnings. */
+  readonly strict?: boolean;
+}
+
 export type EventValidation =
-  | { ok: true; type: string; id: string }
+  | { ok: true; type: string; id: string; warnings: string[] }
   | { ok: false; error: string; id?: string };
 
 function describeValue(value: unknown): string {
@@ -89,8 +95,38 @@ function describeValue(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
-/** Validates one decoded event; the error names the offending field and what was expected. */
-export function validateEvent(event: unknown): EventValidation {
+function missingRequired(event: Record<string, unknown>, paths: string[][]): string[] {
+  const missing: string[] = [];
+  for (const path of paths) {
+    let v: unknown = event;
+    for (const k of path) v = v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined;
+    if (v === undefined || v === null) missing.push(path.join("."));
+  }
+  return missing;
+}
+
+function typeProblems(check: TypeCheck<TSchema>, event: unknown): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const e of check.Errors(event)) {
+    const path = e.path.replace(/^\//, "").replaceAll("/", ".") || "(event)";
+    // A union reports each branch; one line per field is enough.
+    if (seen.has(path)) continue;
+    seen.add(path);
+    if (path === "time" && typeof e.value === "number" && Number.isInteger(e.value) && e.value >= MILLISECONDS_THRESHOLD) {
+      problems.push(`time: ${e.value} looks like milliseconds; send UNIX seconds`);
+    } else if (e.value === undefined) {
+      problems.push(`missing required field ${path}`);
+    } else {
+      problems.push(`${path}: ${e.message.toLowerCase()} (got ${describeValue(e.value)})`);
+    }
+    if (problems.length >= 20) break;
+  }
+  return problems;
+}
+
+/** Validates one decoded event; errors and warnings name the fields and what was expected. */
+export function validateEvent(event: unknown, options: ValidateOptions = {}): EventValidation {
   if (typeof event !== "object" || event === null || Array.isArray(event)) {
     return { ok: false, error: `event must be a JSON object, got ${describeValue(event)}` };
   }
@@ -101,15 +137,10 @@ export function validateEvent(event: unknown): EventValidation {
   }
   const def = byType.get(e.event_type);
   if (!def) return { ok: false, id, error: `unknown event_type "${e.event_type.slice(0, 200)}"` };
-  const check = validatorFor(def);
-  if (check.Check(event)) return { ok: true, type: def.type, id: id as string };
-  const first = check.Errors(event).First();
-  if (!first) return { ok: false, id, error: "invalid event" };
-  const path = first.path.replace(/^\//, "").replaceAll("/", ".") || "(event)";
-  const missing = first.value === undefined;
-  return {
-    ok: false,
-    id,
-    error: missing ? `missing required field ${path}` : `${path}: ${first.message.toLowerCase()} (got ${describeValue(first.value)})`,
-  };
+  const { check, required } = compiledFor(def);
+  const problems = check.Check(event) ? [] : typeProblems(check, event);
+  const missing = missingRequired(e, required).map((p) => `missing catalog-required field ${p}`);
+  if (options.strict) problems.push(...missing);
+  if (problems.length > 0) return { ok: false, id, error: problems.join("; ") };
+  return { ok: true, type: def.type, id: id as string, warnings: options.strict ? [] : missing };
 }

@@ -51,6 +51,10 @@ export interface CurrentView {
   stats: CurrentStats;
 }
 
+/** Compare-and-set tries before a change is refused as busy (409). */
+const CAS_TRIES = 5;
+const busyCurrent = () => conflict("the Current was changed by another request at the same moment; try again");
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The Current lifecycle (see model.ts) over the store, with the delivery engine kept in step. */
@@ -121,6 +125,7 @@ export class CurrentService {
       createdAt: now,
       updatedAt: now,
       launchedAt: null,
+      version: 1,
     };
     await this.store.config.insertCurrent(record, {
       ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null,
@@ -137,7 +142,7 @@ export class CurrentService {
     const probe: CurrentRecord = {
       id: `check-${randomUUID()}`, workspace: "default", name: "connection check", partner: partner.id, contactEmail: null,
       settings: plain, secretsEnc: null, secretHints: {}, events: [], transformations: [], batching: {},
-      status: "draft", statusReason: null, statusSince: now, createdAt: now, updatedAt: now, launchedAt: null,
+      status: "draft", statusReason: null, statusSince: now, createdAt: now, updatedAt: now, launchedAt: null, version: 1,
     };
     if (!this.#engine) throw new Error("delivery engine not attached");
     return this.#engine.connectionCheck(probe, { ...plain, ...secrets });
@@ -171,8 +176,20 @@ export class CurrentService {
     }));
   }
 
-  /** Update Current: changes settings without losing events (the position is kept). */
+  /**
+   * Update Current: changes settings without losing events (the position is kept). Written
+   * with compare-and-set: when a status change (a pause, the partner refusing) lands between
+   * reading and writing, the update is computed again from the newer Current.
+   */
   async update(id: string, input: CurrentInput): Promise<CurrentView> {
+    for (let attempt = 1; ; attempt++) {
+      const written = await this.#tryUpdate(id, input);
+      if (written) return this.view(written);
+      if (attempt >= CAS_TRIES) throw busyCurrent();
+    }
+  }
+
+  async #tryUpdate(id: string, input: CurrentInput): Promise<CurrentRecord | undefined> {
     const old = await this.#get(id);
     if (input.partner !== undefined && input.partner !== old.partner) throw invalid("partner", "cannot be changed; create a new Current");
     if (input.workspace !== undefined && input.workspace !== old.workspace) throw invalid("workspace", "cannot be changed");
@@ -204,37 +221,46 @@ export class CurrentService {
       updatedAt: now,
     };
     if ((record.status === "active") && record.events.length === 0) throw invalid("events", "an active Current must select at least one event type");
-    await this.store.config.updateCurrent(record);
+    if (!(await this.store.config.updateCurrent(record))) return undefined;
     if (recovers) {
       await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: "active", message: "updated by the user while failing" });
       await this.#notifier?.notify(record, "recovered", `The Current "${record.name}" was updated and is sending again.`);
     }
     await this.#engine?.refresh(id);
     this.logger.info({ currentId: id }, "current updated");
-    return this.view(record);
+    return { ...record, version: old.version + 1 };
   }
 
-  async #transition(id: string, allowed: readonly CurrentStatus[], to: CurrentStatus, reason: string | null, extra: Partial<CurrentRecord> = {}) {
-    const old = await this.#get(id);
-    if (!allowed.includes(old.status)) {
-      throw conflict(`cannot go from ${old.status} to ${to}; allowed from: ${allowed.join(", ")}`);
+  /**
+   * A status change: checks the status it starts from and writes in one compare-and-set
+   * step (with `setAckedSeq`, the position moves in the same transaction), so two changes
+   * racing each other never both apply from the same starting point.
+   */
+  async #transition(id: string, allowed: readonly CurrentStatus[], to: CurrentStatus, reason: string | null,
+    extra: (old: CurrentRecord) => Promise<{ fields?: Partial<CurrentRecord>; setAckedSeq?: number }> = async () => ({})) {
+    for (let attempt = 1; ; attempt++) {
+      const old = await this.#get(id);
+      if (!allowed.includes(old.status)) {
+        throw conflict(`cannot go from ${old.status} to ${to}; allowed from: ${allowed.join(", ")}`);
+      }
+      const { fields, setAckedSeq } = await extra(old);
+      const now = this.now();
+      const record: CurrentRecord = { ...old, ...fields, status: to, statusReason: reason, statusSince: now, updatedAt: now };
+      if (await this.store.config.updateCurrent(record, setAckedSeq)) {
+        await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: to, message: reason ?? `${old.status} -> ${to}` });
+        this.logger.info({ currentId: id, from: old.status, to, reason }, "current status changed");
+        return { ...record, version: old.version + 1 };
+      }
+      if (attempt >= CAS_TRIES) throw busyCurrent();
     }
-    const now = this.now();
-    const record: CurrentRecord = { ...old, ...extra, status: to, statusReason: reason, statusSince: now, updatedAt: now };
-    await this.store.config.updateCurrent(record);
-    await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: to, message: reason ?? `${old.status} -> ${to}` });
-    this.logger.info({ currentId: id, from: old.status, to, reason }, "current status changed");
-    return record;
   }
 
   /** Launch: draft -> active. The Current receives events accepted from now on. */
   async launch(id: string): Promise<CurrentView> {
-    const c = await this.#get(id);
-    if (c.events.length === 0) throw invalid("events", "select at least one event type before launching");
-    await this.#engine?.flushProgress();
-    const head = await this.store.events.headSeq();
-    await this.store.config.updateProgress([{ currentId: id, ackedSeq: head }]);
-    const record = await this.#transition(id, ["draft"], "active", null, { launchedAt: this.now() });
+    const record = await this.#transition(id, ["draft"], "active", null, async (old) => {
+      if (old.events.length === 0) throw invalid("events", "select at least one event type before launching");
+      return { fields: { launchedAt: this.now() }, setAckedSeq: await this.store.events.headSeq() };
+    });
     await this.#engine?.refresh(id);
     return this.view(record);
   }
@@ -296,10 +322,14 @@ export class CurrentService {
     return (await this.store.config.listHistory(id, limit)).map((h) => ({ at: iso(h.at), kind: h.kind, status: h.status, message: h.message }));
   }
 
+  /**
+   * Deletes the row first, then stops the worker and lets go of the lease: a lease sync in
+   * between finds no Current to start (and a worker never starts without its progress row).
+   */
   async delete(id: string): Promise<void> {
     await this.#get(id);
+    if (!(await this.store.config.deleteCurrent(id))) throw notFound(`Current ${id.slice(0, 64)}`);
     await this.#engine?.remove(id);
-    await this.store.config.deleteCurrent(id);
     this.logger.info({ currentId: id }, "current deleted");
   }
 

@@ -48,6 +48,8 @@ export interface CurrentRecord {
   readonly createdAt: number;
   readonly updatedAt: number;
   readonly launchedAt: number | null;
+  /** Incremented by every write: status changes and updates are compare-and-set on it. */
+  readonly version: number;
 }
 
 /** Delivery progress of one Current, kept by the store. */

@@ -41,8 +41,10 @@ export interface BatchControl {
   /** True once the Current is failing: stop sending, leave the batch unsettled. */
   halted(): boolean;
   halt(): void;
-  /** A retry is due at `untilMs`; the caller may hold other batches back meanwhile. */
+  /** A retry is due at `untilMs`: every request of the Current waits until then (see `heldUntil`). */
   backoff(untilMs: number): void;
+  /** No request of the Current goes before this time (a partner's Retry-After holds them all). */
+  heldUntil?(): number;
   /** Distinguishes replays and redrives in the Idempotency-Key. */
   readonly keyPrefix?: string;
 }
@@ -53,15 +55,32 @@ export interface BatchControl {
  * events will be sent again). Implements the SPEC section 5 table for one batch:
  * retry the same batch, bisect on 400/422, halve on 413, fail the Current on 401/403/404.
  */
-export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, control: BatchControl, events: readonly StoredEvent[]): Promise<boolean> {
+export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, control: BatchControl, all: readonly StoredEvent[]): Promise<boolean> {
   const { current, partner, settings } = target;
+  const progress = (u: Omit<ProgressUpdate, "currentId">) => deps.recordProgress({ currentId: current.id, ...u });
+  // An event the Current's transformations cannot handle is a dead letter, never a stuck worker.
+  const events: StoredEvent[] = [];
+  const bodies: string[] = [];
+  for (const e of all) {
+    try {
+      bodies.push(applyTransformations(e.body, current.transformations));
+      events.push(e);
+    } catch (error) {
+      const letter = { currentId: current.id, seq: e.seq, body: e.body, status: null, reason: `could not apply the field transformations: ${(error as Error).message}`, excerpt: "", createdAt: deps.now() };
+      if (!(await storeDeadLetters(deps, control, [letter]))) return false;
+    }
+  }
+  if (events.length === 0) return true;
   const first = events[0] as StoredEvent;
   const last = events[events.length - 1] as StoredEvent;
   const idempotencyKey = `${current.id}:${control.keyPrefix ?? ""}${first.seq}-${last.seq}:${events.length}`;
-  const bodies = events.map((e) => applyTransformations(e.body, current.transformations));
-  const progress = (u: Omit<ProgressUpdate, "currentId">) => deps.recordProgress({ currentId: current.id, ...u });
   for (let retry = 1; !control.signal.aborted; retry++) {
     if (control.halted()) return false;
+    const held = (control.heldUntil?.() ?? 0) - deps.now();
+    if (held > 0) {
+      await sleep(held, control.signal);
+      continue;
+    }
     const request = partner.buildRequest({ bodies, idempotencyKey }, settings, deps.now());
     const result = await deps.send(request, target.requestTimeoutMs, control.signal);
     if (control.signal.aborted) return false;
@@ -81,14 +100,13 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     }
     if (decision === "split" || decision === "halve") {
       if (events.length === 1) {
-        await deps.addDeadLetters([{
+        const stored = await storeDeadLetters(deps, control, [{
           currentId: current.id, seq: first.seq, body: first.body, status,
           reason: decision === "halve" ? "too large for the partner (413)" : `refused by the partner (${status})`,
           excerpt: result.kind === "answered" ? result.excerpt.slice(0, 1024) : "",
           createdAt: deps.now(),
         }]);
-        progress({ deadLetteredDelta: 1 });
-        return true;
+        return stored;
       }
       const mid = Math.ceil(events.length / 2);
       if (!(await deliverBatch(target, deps, control, events.slice(0, mid)))) return false;
@@ -98,6 +116,28 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     const delay = retryDelayMs(retry, retryAfter, deps.now(), deps.retryPolicy ?? defaultRetryPolicy, deps.random);
     control.backoff(deps.now() + delay);
     await sleep(delay, control.signal);
+  }
+  return false;
+}
+
+/** Store-failure retries of a dead letter: 1 s doubling to 30 s. */
+const STORE_RETRY_MAX_MS = 30_000;
+
+/**
+ * Stores dead letters, trying again while the store fails (busy, disk full, database down):
+ * the failure is visible in the Current's lastError and never crashes the worker. False when
+ * sending stops first (the batch stays unsettled and is sent again later).
+ */
+async function storeDeadLetters(deps: DeliveryDeps, control: BatchControl, letters: Omit<DeadLetter, "id">[]): Promise<boolean> {
+  for (let delay = 1_000; !control.signal.aborted; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
+    try {
+      await deps.addDeadLetters(letters);
+      return true;
+    } catch (error) {
+      const currentId = (letters[0] as Omit<DeadLetter, "id">).currentId;
+      deps.recordProgress({ currentId, lastError: `could not store a dead letter (will retry): ${(error as Error).message}`, lastErrorAt: deps.now() });
+      await sleep(delay, control.signal);
+    }
   }
   return false;
 }

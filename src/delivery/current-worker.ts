@@ -190,7 +190,7 @@ export class CurrentWorker {
 
   #dispatch(batch: Batch): void {
     this.#inFlight.push(batch);
-    const task = this.#deliver(batch.events)
+    const task = this.#deliverUntilSettled(batch.events)
       .then((settled) => {
         if (!settled) return;
         batch.settled = true;
@@ -220,6 +220,24 @@ export class CurrentWorker {
     });
   }
 
+  /**
+   * Delivers a batch; a failure of our own (not the partner's answer, which deliverBatch
+   * handles) is logged in lastError and the batch is tried again after a pause, so no throw
+   * ever leaves a batch in flight forever or reaches the process.
+   */
+  async #deliverUntilSettled(events: StoredEvent[]): Promise<boolean> {
+    for (let delay = 1_000; ; delay = Math.min(delay * 2, 30_000)) {
+      try {
+        return await this.#deliver(events);
+      } catch (error) {
+        if (this.#abort.signal.aborted) return false;
+        this.#deps.recordProgress({ currentId: this.currentId, lastError: `delivery failed (will retry): ${(error as Error).message}`, lastErrorAt: this.#deps.now() });
+        await sleep(delay, this.#abort.signal);
+        if (this.#abort.signal.aborted || this.#failing || this.#draining) return false;
+      }
+    }
+  }
+
   #deliver(events: StoredEvent[]): Promise<boolean> {
     const { current, partner, settings, batching } = this.#spec;
     return deliverBatch({ current, partner, settings, requestTimeoutMs: batching.requestTimeoutMs }, this.#deps, {
@@ -232,6 +250,7 @@ export class CurrentWorker {
       backoff: (until) => {
         this.#backoffUntil = Math.max(this.#backoffUntil, until);
       },
+      heldUntil: () => this.#backoffUntil,
     }, events);
   }
 }

@@ -97,6 +97,7 @@ export class DeliveryEngine {
         running: () => new Map([...this.#workers].map(([id, w]) => [id, w.current])),
         startWorker: (c) => this.#startWorker(c),
         stopWorker: (id, graceMs) => this.#stopWorker(id, graceMs),
+        startFailed: (id, error) => this.#startFailed(id, error),
       });
     });
   }
@@ -106,18 +107,38 @@ export class DeliveryEngine {
     for (const w of this.#byWorkspace.get(workspace) ?? []) w.wake();
   }
 
-  /** (Re)starts or stops the worker of a Current after it changed. */
+  /**
+   * (Re)starts or stops the worker of a Current after it changed. A failure here (the store
+   * unreachable, a worker that cannot start) is logged and shown in the Current's
+   * `lastError`; the periodic lease sync tries again.
+   */
   async refresh(currentId: string): Promise<void> {
     await this.#exclusive(async () => {
       await this.#stopWorker(currentId);
       if (this.#stopped) return;
       const current = await this.#o.store.config.getCurrent(currentId);
-      if (current?.status === "active" && (await this.#ownership.claim(currentId))) await this.#startWorker(current);
+      if (current?.status === "active" && (await this.#ownership.claim(currentId))) await this.#startOrRelease(current);
       else if (current?.status !== "active") await this.#ownership.release(currentId);
-    });
+    }).catch((error: unknown) => this.#startFailed(currentId, error));
   }
 
-  /** Forgets a deleted Current. */
+  /** Starts a worker whose lease was just claimed; when it cannot start, lets the lease go. */
+  async #startOrRelease(current: CurrentRecord): Promise<void> {
+    try {
+      await this.#startWorker(current);
+    } catch (error) {
+      await this.#ownership.release(current.id).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  #startFailed(currentId: string, error: unknown): void {
+    const message = `could not start delivery: ${(error as Error).message}`;
+    this.#o.logger.error({ currentId, err: { message: (error as Error).message } }, "could not start a Current's delivery; will try again");
+    this.#progress.record({ currentId, lastError: message, lastErrorAt: this.#now() });
+  }
+
+  /** Forgets a deleted Current (its row is already gone). */
   async remove(currentId: string): Promise<void> {
     await this.#exclusive(async () => {
       await this.#stopWorker(currentId);
@@ -161,22 +182,23 @@ export class DeliveryEngine {
     await this.#sender.close();
   }
 
+  /** Throws when the worker cannot start (unknown partner, secrets that do not open, no progress row). */
   async #startWorker(current: CurrentRecord): Promise<void> {
     if (this.#workers.has(current.id)) return;
     const partner = partnerById(current.partner);
-    if (!partner) {
-      this.#o.logger.error({ currentId: current.id, partner: current.partner }, "unknown partner; Current not started");
-      return;
-    }
+    if (!partner) throw new Error(`unknown partner "${current.partner}" (written by a newer Currents?)`);
+    const settings = this.#o.resolveSettings(current);
     await this.flushProgress();
     const progress = await this.#o.store.config.getProgress(current.id);
+    // No progress row: the Current is being deleted. Starting at seq 0 would resend the whole log.
+    if (!progress) throw new Error("the Current has no delivery position (deleted?)");
     const d = this.#o.config.delivery;
     const b = current.batching;
     const worker = new CurrentWorker(
       {
         current,
         partner,
-        settings: this.#o.resolveSettings(current),
+        settings,
         batching: {
           maxBatchEvents: Math.min(b.maxBatchEvents ?? d.maxBatchEvents, partner.limits.maxBatchEvents),
           maxBatchBytes: Math.min(b.maxBatchBytes ?? d.maxBatchBytes, partner.limits.maxBatchBytes),
@@ -184,7 +206,7 @@ export class DeliveryEngine {
           maxInFlight: b.maxInFlight ?? d.maxInFlight,
           requestTimeoutMs: b.requestTimeoutMs ?? d.requestTimeoutMs,
         },
-        startSeq: progress?.ackedSeq ?? 0,
+        startSeq: progress.ackedSeq,
       },
       {
         ...this.#deps(),

@@ -7,9 +7,15 @@ import type { Store } from "../store/port.js";
 export interface OwnedWorkers {
   /** The Currents delivered by this process, as they were when their worker started. */
   running(): ReadonlyMap<string, CurrentRecord>;
+  /** Throws when the worker cannot start (its lease is then let go, and the sync goes on). */
   startWorker(current: CurrentRecord): Promise<void>;
   stopWorker(currentId: string, graceMs: number): Promise<void>;
+  /** A worker could not start: make it visible (log, the Current's lastError). */
+  startFailed(currentId: string, error: unknown): void;
 }
+
+/** A Current whose worker could not start here is not claimed again for this long. */
+const START_RETRY_MS = 10_000;
 
 /**
  * Which process delivers which Current. Every process renews a membership lease; each
@@ -24,6 +30,7 @@ export interface OwnedWorkers {
 export class Ownership {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   readonly #renewedAt = new Map<string, number>();
+  readonly #failedStart = new Map<string, number>();
   #members = 1;
 
   constructor(private readonly o: { store: Store; leaseMs: number; logger: Logger; now: () => number }) {}
@@ -83,7 +90,7 @@ export class Ownership {
       } else if (now.updatedAt !== started.updatedAt) {
         // Changed through another process: start again with the new settings.
         await workers.stopWorker(id, leaseMs / 3);
-        await workers.startWorker(now);
+        await this.#start(workers, now);
       }
     }
     const mine = [...workers.running().keys()];
@@ -93,7 +100,20 @@ export class Ownership {
     }
     for (const c of active) {
       if (workers.running().size >= fair) break;
-      if (!workers.running().has(c.id) && (await this.claim(c.id))) await workers.startWorker(c);
+      if (workers.running().has(c.id) || (this.#failedStart.get(c.id) ?? 0) > this.o.now()) continue;
+      if (await this.claim(c.id)) await this.#start(workers, c);
+    }
+  }
+
+  /** Starts a claimed Current's worker; when it cannot start, lets the lease go and moves on. */
+  async #start(workers: OwnedWorkers, c: CurrentRecord): Promise<void> {
+    try {
+      await workers.startWorker(c);
+      this.#failedStart.delete(c.id);
+    } catch (error) {
+      this.#failedStart.set(c.id, this.o.now() + START_RETRY_MS);
+      workers.startFailed(c.id, error);
+      await this.release(c.id).catch(() => undefined);
     }
   }
 

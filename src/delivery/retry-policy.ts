@@ -1,7 +1,8 @@
 /**
  * Retry policy as data plus pure functions; the clock and randomness are passed in.
  * SPEC section 5: exponential backoff with jitter, 1 s doubling to 10 min, honouring
- * `Retry-After` (seconds or HTTP-date), capped at 1 h.
+ * `Retry-After` (seconds or HTTP-date), at least 1 s (`0` or a past date never means "now"),
+ * capped at 1 h.
  */
 export interface RetryPolicy {
   readonly baseDelayMs: number;
@@ -10,6 +11,8 @@ export interface RetryPolicy {
   /** 0.2 -> the delay is spread over +-20 %. */
   readonly jitterRatio: number;
   readonly maxRetryAfterMs: number;
+  /** A Retry-After shorter than this (0, a past date) is raised to it. @defaultValue 1_000 */
+  readonly minRetryAfterMs?: number;
 }
 
 export const defaultRetryPolicy: RetryPolicy = {
@@ -46,6 +49,6 @@ export function retryDelayMs(
   random: () => number = Math.random,
 ): number {
   const asked = parseRetryAfterMs(retryAfter, now);
-  if (asked !== undefined) return Math.min(asked, policy.maxRetryAfterMs);
+  if (asked !== undefined) return Math.min(Math.max(asked, policy.minRetryAfterMs ?? 1_000), policy.maxRetryAfterMs);
   return backoffDelayMs(retry, policy, random);
 }

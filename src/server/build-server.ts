@@ -9,6 +9,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import secureJson from "secure-json-parse";
 import { StoreUnavailableError } from "../store/port.js";
 import { ClientError } from "../errors.js";
+import { MAX_EVENT_DEPTH } from "../ingest/ingest-events.js";
+import { scanBody } from "../ingest/scan-body.js";
 import { bearerToken } from "../security/credentials.js";
 import { SESSION_COOKIE, SessionStore, readCookie } from "../security/sessions.js";
 import { sessionRoutes } from "./routes/session.js";
@@ -52,13 +54,15 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/api/docs", staticCSP: true });
 
-  // Strict JSON: malformed bodies and prototype-pollution keys are 400s that say what is wrong.
-  // The text is kept on the request (rawJson) so that ingest can store events as sent.
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
+  // Strict JSON: malformed bodies, prototype-pollution keys and bodies nested deeper than any
+  // admin input needs are 400s that say what is wrong (ingest has its own parser, see ingest.ts).
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
     if (body === "") return done(new ClientError(400, "empty_body", "the body is empty; expected JSON"), undefined);
+    if (scanBody(body as string).maxDepth > MAX_EVENT_DEPTH) {
+      return done(new ClientError(400, "too_deep", `the body is nested deeper than ${MAX_EVENT_DEPTH} levels`), undefined);
+    }
     try {
       const parsed: unknown = secureJson.parse(body as string, undefined, { protoAction: "error", constructorAction: "error" });
-      (req as { rawJson?: string }).rawJson = body as string;
       done(null, parsed);
     } catch (error) {
       const message = (error as Error).message;
@@ -69,9 +73,8 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
 
   app.setErrorHandler((error: FastifyError | ClientError, request, reply) => {
     if (error instanceof ClientError) {
-      const retryAfter = (error as { retryAfterSeconds?: number }).retryAfterSeconds;
-      if (retryAfter !== undefined) void reply.header("retry-after", String(retryAfter));
-      return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } });
+      if (error.retryAfterSeconds !== undefined) void reply.header("retry-after", String(error.retryAfterSeconds));
+      return reply.code(error.statusCode).send({ ...error.answer, error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } });
     }
     const fe = error as FastifyError;
     if (fe.validation) {

@@ -14,6 +14,7 @@ export interface MetricsSources {
 export class Metrics {
   readonly registry = new Registry();
   readonly #ingest = new Counter({ name: "currents_ingest_events_total", help: "Events received by ingest, by outcome", labelNames: ["outcome"], registers: [this.registry] });
+  readonly #warnings = new Counter({ name: "currents_ingest_warnings_total", help: "Accepted events with a catalog-required field missing, by event type", labelNames: ["event_type"], registers: [this.registry] });
   readonly #delivered = new Counter({ name: "currents_events_delivered_total", help: "Events delivered to partners", labelNames: ["current"], registers: [this.registry] });
   readonly #attempts = new Counter({ name: "currents_attempts_total", help: "Delivery attempts by outcome", labelNames: ["current", "outcome"], registers: [this.registry] });
   readonly #latency = new Histogram({
@@ -52,6 +53,7 @@ export class Metrics {
     this.#ingest.inc({ outcome: "stored" }, result.accepted - result.duplicates);
     this.#ingest.inc({ outcome: "duplicate" }, result.duplicates);
     this.#ingest.inc({ outcome: "rejected" }, result.rejected.length);
+    for (const w of result.warnings) this.#warnings.inc({ event_type: w.type });
   }
 
   onAttempt(currentId: string, a: AttemptRecord): void {

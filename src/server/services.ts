@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import type { CurrentService } from "../currents/current-service.js";
 import type { DeliveryEngine } from "../delivery/delivery-engine.js";
 import type { Metrics } from "./metrics.js";
+import type { IngestGuard } from "../ingest/ingest-guard.js";
 import type { CredentialService } from "../security/credential-service.js";
 import type { Store } from "../store/port.js";
 
@@ -16,4 +17,5 @@ export interface Services {
   readonly logger: Logger;
   readonly now: () => number;
   readonly metrics: Metrics;
+  readonly ingestGuard: IngestGuard;
 }

@@ -74,6 +74,8 @@ export interface IngestKeyRecord {
   readonly hint: string;
   readonly createdAt: number;
   readonly revokedAt: number | null;
+  /** Events sent with this key are refused when a catalog-required field is missing. */
+  readonly strict: boolean;
 }
 
 /** An event a partner definitively refused, kept for the user to see and redrive. */
@@ -98,6 +100,10 @@ export interface DeadLetterStore {
   get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]>;
   /** Removes dead letters (after a redrive settled them, or on discard); returns how many went. */
   remove(currentId: string, ids: readonly number[]): Promise<number>;
+  /** Ids of a Current's dead letters after `afterId`, in order, without their bodies (paging). */
+  ids(currentId: string, limit: number, afterId?: number): Promise<number[]>;
+  /** Deletes dead letters created before `before`, at most `maxRows`; how many went per Current. */
+  pruneBefore(before: number, maxRows: number): Promise<Array<{ currentId: string; count: number }>>;
 }
 
 /** A line of a Current's history: a status change or a notice sent to its contact. */
@@ -142,6 +148,10 @@ export interface ConfigRepository {
 
   ensureWorkspace(id: string, now: number): Promise<void>;
   listWorkspaces(): Promise<string[]>;
+  /** Workspaces in strict validation mode. */
+  strictWorkspaces(): Promise<string[]>;
+  /** False when the workspace does not exist. */
+  setWorkspaceStrict(id: string, strict: boolean): Promise<boolean>;
 
   insertIngestKey(key: IngestKeyRecord): Promise<void>;
   findIngestKey(keyHash: string): Promise<IngestKeyRecord | undefined>;
@@ -149,7 +159,12 @@ export interface ConfigRepository {
   revokeIngestKey(id: string, now: number): Promise<boolean>;
 
   insertCurrent(current: CurrentRecord, progress: CurrentProgress): Promise<void>;
-  updateCurrent(current: CurrentRecord): Promise<void>;
+  /**
+   * Compare-and-set: writes the Current (its `version` + 1) only if its stored version is
+   * still `current.version`; false when someone changed it in between (or it is gone).
+   * `setAckedSeq` moves its position in the same transaction (launch), only when written.
+   */
+  updateCurrent(current: CurrentRecord, setAckedSeq?: number): Promise<boolean>;
   /** Replaces the sealed secrets of several Currents in one transaction (master key rotation). */
   replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void>;
   deleteCurrent(id: string): Promise<boolean>;
@@ -168,6 +183,10 @@ export interface ConfigRepository {
 
   addHistory(entry: Omit<HistoryEntry, "id">): Promise<void>;
   listHistory(currentId: string, limit: number): Promise<HistoryEntry[]>;
+  /** Deletes history rows older than `before`, at most `maxRows`; returns how many went. */
+  pruneHistory(before: number, maxRows: number): Promise<number>;
+  /** Deletes audit rows older than `before`, at most `maxRows`; returns how many went. */
+  pruneAudit(before: number, maxRows: number): Promise<number>;
 
   getProgress(currentId: string): Promise<CurrentProgress | undefined>;
   /** Applies several progress updates in one transaction. */

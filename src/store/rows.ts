@@ -6,7 +6,7 @@ export interface CurrentRow {
   id: string; workspace_id: string; name: string; partner: string; contact_email: string | null;
   settings: string; secrets_enc: string | null; secret_hints: string; events: string;
   transformations: string; batching: string; status: string; status_reason: string | null;
-  status_since: number; created_at: number; updated_at: number; launched_at: number | null;
+  status_since: number; created_at: number; updated_at: number; launched_at: number | null; version: number;
 }
 
 export function toRecord(r: CurrentRow): CurrentRecord {
@@ -28,6 +28,7 @@ export function toRecord(r: CurrentRow): CurrentRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     launchedAt: r.launched_at,
+    version: Number(r.version),
   };
 }
 
@@ -50,12 +51,13 @@ export function toRow(c: CurrentRecord): CurrentRow {
     created_at: c.createdAt,
     updated_at: c.updatedAt,
     launched_at: c.launchedAt,
+    version: c.version,
   };
 }
 
-export interface KeyRow { id: string; workspace_id: string; key_hash: string; hint: string; created_at: number; revoked_at: number | null }
+export interface KeyRow { id: string; workspace_id: string; key_hash: string; hint: string; created_at: number; revoked_at: number | null; strict: number | boolean }
 export const toKey = (r: KeyRow): IngestKeyRecord => ({
-  id: r.id, workspace: r.workspace_id, keyHash: r.key_hash, hint: r.hint, createdAt: r.created_at, revokedAt: r.revoked_at,
+  id: r.id, workspace: r.workspace_id, keyHash: r.key_hash, hint: r.hint, createdAt: r.created_at, revokedAt: r.revoked_at, strict: Boolean(r.strict),
 });
 
 export interface ProgressRow {

@@ -59,7 +59,7 @@ function postgresAdapter(): Adapter {
 const current = (id: string, events = ["t.a"], over: Partial<CurrentRecord> = {}): CurrentRecord => ({
   id, workspace: "w1", name: `Current ${id}`, partner: "heap", contactEmail: null, settings: { endpoint: "https://example.com/h" },
   secretsEnc: "sealed", secretHints: { bearerToken: "abcd" }, events, transformations: [], batching: {}, status: "draft",
-  statusReason: null, statusSince: 1, createdAt: 1, updatedAt: 1, launchedAt: null, ...over,
+  statusReason: null, statusSince: 1, createdAt: 1, updatedAt: 1, launchedAt: null, version: 1, ...over,
 });
 const zero = { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null };
 const ev = (id: string, type = "t.a", workspace = "w1", body = `{"id":"${id}","type":"${type}","n":[1, 2]}`) => ({ workspace, id, type, body });
@@ -122,9 +122,15 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       await store.config.setSetting("k", "v2");
       expect(await store.config.getSetting("k")).toBe("v2");
       expect(await store.config.listWorkspaces()).toEqual(["w1", "w2"]);
-      const key = { id: "key1", workspace: "w1", keyHash: "h1", hint: "abcd", createdAt: 5, revokedAt: null };
+      const key = { id: "key1", workspace: "w1", keyHash: "h1", hint: "abcd", createdAt: 5, revokedAt: null, strict: false };
       await store.config.insertIngestKey(key);
-      await store.config.insertIngestKey({ ...key, id: "key2", keyHash: "h2", workspace: "w2", createdAt: 6 });
+      await store.config.insertIngestKey({ ...key, id: "key2", keyHash: "h2", workspace: "w2", createdAt: 6, strict: true });
+      expect((await store.config.findIngestKey("h2"))?.strict).toBe(true);
+      expect(await store.config.strictWorkspaces()).toEqual([]);
+      expect(await store.config.setWorkspaceStrict("w2", true)).toBe(true);
+      expect(await store.config.setWorkspaceStrict("nope", true)).toBe(false);
+      expect(await store.config.strictWorkspaces()).toEqual(["w2"]);
+      await store.config.setWorkspaceStrict("w2", false);
       expect(await store.config.findIngestKey("h1")).toEqual(key);
       expect((await store.config.listIngestKeys("w2")).map((k) => k.id)).toEqual(["key2"]);
       expect(await store.config.revokeIngestKey("key1", 9)).toBe(true);
@@ -135,8 +141,14 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
     it("keeps Currents, their progress (acked position never goes back), secrets, history and audit", async () => {
       await store.config.insertCurrent(current("c1"), zero);
       await store.config.insertCurrent(current("c2", ["t.b"], { workspace: "w2", createdAt: 2 }), { ...zero, ackedSeq: 3 });
-      await store.config.updateCurrent({ ...current("c1"), name: "renamed", status: "active", updatedAt: 7, batching: { maxInFlight: 2 } });
-      expect(await store.config.getCurrent("c1")).toEqual({ ...current("c1"), name: "renamed", status: "active", updatedAt: 7, batching: { maxInFlight: 2 } });
+      expect(await store.config.updateCurrent({ ...current("c1"), name: "renamed", status: "active", updatedAt: 7, batching: { maxInFlight: 2 } })).toBe(true);
+      expect(await store.config.getCurrent("c1")).toEqual({ ...current("c1"), name: "renamed", status: "active", updatedAt: 7, batching: { maxInFlight: 2 }, version: 2 });
+      // Compare-and-set: a write from the version it read, after someone else wrote, changes nothing.
+      expect(await store.config.updateCurrent({ ...current("c1"), status: "paused" })).toBe(false);
+      expect((await store.config.getCurrent("c1"))?.status).toBe("active");
+      // A launch moves the position in the same step, only when the write happens.
+      expect(await store.config.updateCurrent({ ...current("c2", ["t.b"], { workspace: "w2", createdAt: 2 }), version: 7 }, 99)).toBe(false);
+      expect((await store.config.getProgress("c2"))?.ackedSeq).toBe(3);
       expect((await store.config.listCurrents()).map((c) => c.id)).toEqual(["c1", "c2"]);
       expect((await store.config.listCurrents("w2")).map((c) => c.id)).toEqual(["c2"]);
       await store.config.replaceSecrets([{ id: "c1", secretsEnc: "resealed" }]);

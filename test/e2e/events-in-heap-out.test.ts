@@ -27,7 +27,7 @@ describe("events in, Heap out", () => {
       const events = ingested.map((t, i) => sampleEvent(t, { id: `r${round}-${i}`, n: round * 100 + i }));
       const res = await svc.ingest(events);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ accepted: events.length, duplicates: 0, rejected: [] });
+      expect(res.body).toEqual({ accepted: events.length, duplicates: 0, rejected: [], warnings: [] });
       sent.push(...events);
     }
     // Another workspace's events of the selected types never reach this Current.
@@ -75,8 +75,8 @@ describe("events in, Heap out", () => {
     svc = await use.service();
     await launchCurrent(svc, receiver.url, ["users.messages.pushnotification.Send"]);
     const e = sampleEvent("users.messages.pushnotification.Send", { id: "same-id" });
-    expect((await svc.ingest([e, e])).body).toEqual({ accepted: 2, duplicates: 1, rejected: [] });
-    expect((await svc.ingest([e])).body).toEqual({ accepted: 1, duplicates: 1, rejected: [] });
+    expect((await svc.ingest([e, e])).body).toEqual({ accepted: 2, duplicates: 1, rejected: [], warnings: [] });
+    expect((await svc.ingest([e])).body).toEqual({ accepted: 1, duplicates: 1, rejected: [], warnings: [] });
     await waitFor(() => receiver!.events().length === 1);
     await new Promise((r) => setTimeout(r, 300));
     expect(receiver.events().length).toBe(1);
@@ -126,12 +126,12 @@ describe("ingest answers", () => {
   it("rejects bad input with a 4xx naming the problem and keeps the valid events", async () => {
     svc = await use.service();
     const good = sampleEvent("users.messages.email.Open");
-    const res = await svc.ingest([good, { event_type: "users.messages.email.Open", id: "bad-1", time: 1 }, "nope", { ...good, id: "big", properties: { ...(good.properties as object), blob: "x".repeat(950 * 1024) } },
+    const res = await svc.ingest([good, { event_type: "users.messages.email.Open", id: "bad-1", time: "1" }, "nope", { ...good, id: "big", properties: { ...(good.properties as object), blob: "x".repeat(950 * 1024) } },
       { ...good, id: "nul", properties: { ...(good.properties as object), note: "a\u0000b" } }, { ...good, id: "backslash-u0000-is-fine", properties: { ...(good.properties as object), note: "\\u0000" } }]);
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(2);
     expect(res.body.rejected).toEqual([
-      { index: 1, id: "bad-1", error: expect.stringContaining("missing required field") },
+      { index: 1, id: "bad-1", error: expect.stringContaining("time: expected integer") },
       { index: 2, error: expect.stringContaining("JSON object") },
       { index: 3, id: "big", error: expect.stringContaining("at most 921600") },
       { index: 4, id: "nul", error: expect.stringContaining("NUL") },
@@ -145,7 +145,7 @@ describe("ingest answers", () => {
       [() => post('{"events": 3}'), 400, /array/],
       [() => post(JSON.stringify({ events: [good] }), {}, "wrong-key"), 401, /ingest key/],
       [() => post(JSON.stringify({ events: Array.from({ length: 1001 }, () => good) })), 413, /1000/],
-      [() => post(Buffer.alloc(6 * 1024 * 1024, 32)), 413, /too large/],
+      [() => post(Buffer.alloc(6 * 1024 * 1024, 32)), 413, /over the limit of 5242880 bytes/],
       [() => post('{"events":[],"__proto__":{"x":1}}'), 400, /proto/i],
       [() => post("not gzip", { "content-encoding": "gzip" }), 400, /gzip/],
       [() => post("{}", { "content-encoding": "br" }), 415, /br/],
@@ -165,12 +165,16 @@ describe("ingest answers", () => {
     expect(await svc.app.services.store.events.size()).toBe(3);
   });
 
-  it("answers 429 with Retry-After when the backlog is over its limit", async () => {
+  it("answers 429 with Retry-After while more events than the backlog limit wait for an active Current", async () => {
+    receiver = await use.receiver(() => ({ status: 503 })); // nothing is ever delivered
     svc = await use.service({ config: { maxBacklogEvents: 3 } });
+    await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
     const e = () => sampleEvent("users.messages.email.Send");
     expect((await svc.ingest([e(), e(), e()])).status).toBe(200);
+    await waitFor(async () => (await svc!.ingest([e()])).status === 429, 5_000, "the backlog limit");
     const full = await svc.ingest([e()]);
     expect(full.status).toBe(429);
     expect(full.headers.get("retry-after")).toBe("5");
+    expect(full.body.error.message).toMatch(/wait for this workspace's Currents, over the backlog limit of 3/);
   });
 });

@@ -10,7 +10,7 @@ import { tempDir } from "../support/harness.js";
 const logger = pino({ level: "silent" });
 const current = (id: string, status: CurrentRecord["status"] = "active", updatedAt = 1): CurrentRecord => ({
   id, workspace: "w", name: id, partner: "heap", contactEmail: null, settings: {}, secretsEnc: null, secretHints: {}, events: ["t"],
-  transformations: [], batching: {}, status, statusReason: null, statusSince: 1, createdAt: 1, updatedAt, launchedAt: 1,
+  transformations: [], batching: {}, status, statusReason: null, statusSince: 1, createdAt: 1, updatedAt, launchedAt: 1, version: 1,
 });
 
 /** Workers as the engine would run them, recorded instead of delivering. */
@@ -20,6 +20,7 @@ function fakeWorkers(): OwnedWorkers & { ids(): string[] } {
     running: () => running,
     startWorker: async (c) => { running.set(c.id, c); },
     stopWorker: async (id) => { running.delete(id); },
+    startFailed: () => undefined,
     ids: () => [...running.keys()].sort(),
   };
 }

@@ -31,6 +31,12 @@ describe("retry policy", () => {
     expect(retryDelayMs(1, "999999", 0, defaultRetryPolicy, () => 0.5)).toBe(3_600_000);
     expect(retryDelayMs(2, "nonsense", 0, defaultRetryPolicy, () => 0.5)).toBe(2_000);
   });
+
+  it("never retries sooner than 1 s on Retry-After: 0 or a date in the past", () => {
+    const now = Date.parse("2026-11-28T12:00:00Z");
+    expect(retryDelayMs(1, "0", now, defaultRetryPolicy, () => 0.5)).toBe(1_000);
+    expect(retryDelayMs(1, "Sat, 28 Nov 2026 11:00:00 GMT", now, defaultRetryPolicy, () => 0.5)).toBe(1_000);
+  });
 });
 
 describe("attempt outcome", () => {

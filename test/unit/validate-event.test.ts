@@ -29,7 +29,7 @@ describe("event validation", () => {
     [{ ...sampleEvent("users.messages.email.Send"), time: "yesterday" }, "time"],
     [{ ...sampleEvent("users.messages.email.Send"), time: 1.5 }, "time"],
     [{ ...sampleEvent("users.messages.email.Send"), user: "u1" }, "user"],
-    [{ ...sampleEvent("users.messages.email.Send"), user: {} }, "missing required field user.user_id"],
+    [{ ...sampleEvent("users.messages.email.Send"), time: 1_732_790_000_000 }, "time: 1732790000000 looks like milliseconds"],
     [{ ...sampleEvent("users.messages.email.Send"), properties: { ...(sampleEvent("users.messages.email.Send").properties as object), email_address: 42 } }, "properties.email_address"],
     [[1, 2], "event must be a JSON object"],
     [null, "event must be a JSON object"],
@@ -37,6 +37,20 @@ describe("event validation", () => {
     const v = validateEvent(event);
     expect(v.ok).toBe(false);
     if (!v.ok) expect(v.error).toContain(message);
+  });
+
+  it("warns of a missing catalog-required field by default, refuses it in strict mode, and names every problem", () => {
+    const drifted = { ...sampleEvent("users.messages.email.Send"), user: {} };
+    expect(validateEvent(drifted)).toMatchObject({ ok: true, warnings: ["missing catalog-required field user.user_id"] });
+    expect(validateEvent(drifted, { strict: true })).toMatchObject({ ok: false, error: "missing catalog-required field user.user_id" });
+    const many = { ...drifted, time: "now", properties: { ...(drifted.properties as object), email_address: 1, campaign_id: [] } };
+    const v = validateEvent(many, { strict: true });
+    expect(v.ok).toBe(false);
+    if (!v.ok) for (const p of ["time:", "properties.email_address:", "properties.campaign_id:", "user.user_id"]) expect(v.error).toContain(p);
+    // A version-less in-app message Abort, as real producers send it, is valid (catalog corrected).
+    const abort = sampleEvent("users.messages.inappmessage.Abort");
+    delete (abort.properties as Record<string, unknown>).version;
+    expect(validateEvent(abort, { strict: true })).toMatchObject({ ok: true, warnings: [] });
   });
 
   it("wants the nested custom properties object of a custom event", () => {

@@ -33,12 +33,16 @@ export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.get("/api/v1/workspaces", async () => ({ workspaces: await s.store.config.listWorkspaces() }));
+  // Strict validation for a whole workspace: events missing a catalog-required field are refused.
+  app.patch("/api/v1/workspaces/:id", {
+    schema: { params: Type.Object({ id: Type.String({ maxLength: 63 }) }), body: Type.Object({ strict: Type.Boolean() }, { additionalProperties: false }) },
+  }, async (req) => s.credentials.setWorkspaceStrict((req.params as { id: string }).id, (req.body as { strict: boolean }).strict));
 
   app.post("/api/v1/ingest-keys", {
-    schema: { body: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }, { additionalProperties: false }) },
+    schema: { body: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })), strict: Type.Optional(Type.Boolean()) }, { additionalProperties: false }) },
   }, async (req, reply) => {
-    const { workspace } = (req.body ?? {}) as { workspace?: string };
-    return reply.code(201).send(await s.credentials.createIngestKey(workspace ?? "default"));
+    const { workspace, strict } = (req.body ?? {}) as { workspace?: string; strict?: boolean };
+    return reply.code(201).send(await s.credentials.createIngestKey(workspace ?? "default", strict ?? false));
   });
   app.get("/api/v1/ingest-keys", { schema: { querystring: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }) } }, async (req) => ({
     ingestKeys: await s.credentials.listIngestKeys((req.query as { workspace?: string }).workspace),

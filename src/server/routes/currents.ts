@@ -63,18 +63,19 @@ export function currentRoutes(app: FastifyInstance, s: Services): void {
 
   app.get("/api/v1/currents/:id/dead-letters", {
     schema: { params: IdParams, querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })), after: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$" })) }) },
-  }, async (req) => {
+  }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const q = req.query as { limit?: string; after?: string };
     const limit = q.limit === undefined ? undefined : Math.min(Math.max(Number(q.limit), 1), 1000);
     const after = q.after === undefined ? undefined : Number(q.after);
     await s.currents.record(id);
     const letters = await s.store.deadLetters.list(id, limit ?? 100, after ?? 0);
-    return {
-      total: await s.store.deadLetters.count(id),
-      deadLetters: letters.map((l) => ({
-        id: l.id, event: JSON.parse(l.body) as unknown, reason: l.reason, status: l.status, excerpt: l.excerpt, at: new Date(l.createdAt).toISOString(),
-      })),
-    };
+    // Each event goes out as its stored JSON text, never parsed and serialised again (an event
+    // of any depth or with any number in it answers as it was received).
+    const items = letters.map((l) => {
+      const rest = JSON.stringify({ reason: l.reason, status: l.status, excerpt: l.excerpt, at: new Date(l.createdAt).toISOString() });
+      return `{"id":${l.id},"event":${l.body},${rest.slice(1)}`;
+    });
+    return reply.type("application/json").send(`{"total":${await s.store.deadLetters.count(id)},"deadLetters":[${items.join(",")}]}`);
   });
 }

@@ -21,7 +21,7 @@ export function sessionRoutes(app: FastifyInstance, s: Services, sessions: Sessi
     const role = s.credentials.adminRole((req.body as { token: string }).token);
     if (!role) {
       const wait = failedLogins.take(req.ip, 1);
-      if (wait > 0) throw Object.assign(new ClientError(429, "too_many_logins", `too many failed logins; retry in ${wait} s`), { retryAfterSeconds: wait });
+      if (wait > 0) throw new ClientError(429, "too_many_logins", `too many failed logins; retry in ${wait} s`).retryAfter(wait);
       throw new ClientError(401, "unauthorized", "this token is not valid");
     }
     const session = sessions.create(role);

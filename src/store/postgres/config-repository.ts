@@ -5,7 +5,7 @@ import { type AuditRow, type CurrentRow, type HistoryRow, type KeyRow, type Minu
 import { guarded } from "./errors.js";
 
 const CURRENT_COLUMNS = ["id", "workspace_id", "name", "partner", "contact_email", "settings", "secrets_enc", "secret_hints", "events",
-  "transformations", "batching", "status", "status_reason", "status_since", "created_at", "updated_at", "launched_at"] as const;
+  "transformations", "batching", "status", "status_reason", "status_since", "created_at", "updated_at", "launched_at", "version"] as const;
 
 export class PostgresConfigRepository implements ConfigRepository {
   constructor(private readonly pool: pg.Pool) {}
@@ -49,9 +49,17 @@ export class PostgresConfigRepository implements ConfigRepository {
     return (await this.#rows<{ id: string }>("SELECT id FROM workspaces ORDER BY id")).map((r) => r.id);
   }
 
+  async strictWorkspaces(): Promise<string[]> {
+    return (await this.#rows<{ id: string }>("SELECT id FROM workspaces WHERE strict ORDER BY id")).map((r) => r.id);
+  }
+
+  async setWorkspaceStrict(id: string, strict: boolean): Promise<boolean> {
+    return (await this.#run("UPDATE workspaces SET strict = $2 WHERE id = $1", [id, strict])) > 0;
+  }
+
   async insertIngestKey(k: IngestKeyRecord): Promise<void> {
-    await this.#run("INSERT INTO ingest_keys (id, workspace_id, key_hash, hint, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)",
-      [k.id, k.workspace, k.keyHash, k.hint, k.createdAt, k.revokedAt]);
+    await this.#run("INSERT INTO ingest_keys (id, workspace_id, key_hash, hint, created_at, revoked_at, strict) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      [k.id, k.workspace, k.keyHash, k.hint, k.createdAt, k.revokedAt, k.strict]);
   }
 
   async findIngestKey(keyHash: string): Promise<IngestKeyRecord | undefined> {
@@ -81,10 +89,16 @@ export class PostgresConfigRepository implements ConfigRepository {
     });
   }
 
-  async updateCurrent(c: CurrentRecord): Promise<void> {
+  async updateCurrent(c: CurrentRecord, setAckedSeq?: number): Promise<boolean> {
     const row = toRow(c);
-    const columns = CURRENT_COLUMNS.filter((k) => k !== "id" && k !== "workspace_id" && k !== "created_at");
-    await this.#run(`UPDATE currents SET ${columns.map((k, i) => `${k} = $${i + 2}`).join(", ")} WHERE id = $1`, [c.id, ...columns.map((k) => row[k])]);
+    const columns = CURRENT_COLUMNS.filter((k) => k !== "id" && k !== "workspace_id" && k !== "created_at" && k !== "version");
+    let written = false;
+    await this.#tx(async (client) => {
+      written = ((await client.query(`UPDATE currents SET ${columns.map((k, i) => `${k} = $${i + 3}`).join(", ")}, version = version + 1 WHERE id = $1 AND version = $2`,
+        [c.id, c.version, ...columns.map((k) => row[k])])).rowCount ?? 0) > 0;
+      if (written && setAckedSeq !== undefined) await client.query("UPDATE current_progress SET acked_seq = $2 WHERE current_id = $1", [c.id, setAckedSeq]);
+    });
+    return written;
   }
 
   async replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void> {
@@ -148,6 +162,14 @@ export class PostgresConfigRepository implements ConfigRepository {
 
   async listHistory(currentId: string, limit: number): Promise<HistoryEntry[]> {
     return (await this.#rows<HistoryRow>("SELECT * FROM current_history WHERE current_id = $1 ORDER BY id DESC LIMIT $2", [currentId, limit])).map(toHistory);
+  }
+
+  async pruneHistory(before: number, maxRows: number): Promise<number> {
+    return this.#run("DELETE FROM current_history WHERE id IN (SELECT id FROM current_history WHERE at < $1 ORDER BY at LIMIT $2)", [before, maxRows]);
+  }
+
+  async pruneAudit(before: number, maxRows: number): Promise<number> {
+    return this.#run("DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)", [before, maxRows]);
   }
 
   async getProgress(currentId: string): Promise<CurrentProgress | undefined> {

@@ -9,8 +9,12 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   async add(letters: readonly Omit<DeadLetter, "id">[]): Promise<void> {
     if (letters.length === 0) return;
     const values = letters.map((_, i) => `($${i * 7 + 1}, $${i * 7 + 2}, $${i * 7 + 3}, $${i * 7 + 4}, $${i * 7 + 5}, $${i * 7 + 6}, $${i * 7 + 7})`);
-    await guarded(() => this.pool.query(`INSERT INTO dead_letters (current_id, seq, body, status, reason, excerpt, created_at) VALUES ${values.join(", ")}`,
-      letters.flatMap((l) => [l.currentId, l.seq, l.body, l.status, l.reason, l.excerpt, l.createdAt])));
+    // The Current's count of events ever dead-lettered moves in the same statement.
+    await guarded(() => this.pool.query(`WITH added AS (
+        INSERT INTO dead_letters (current_id, seq, body, status, reason, excerpt, created_at) VALUES ${values.join(", ")} RETURNING current_id)
+      UPDATE current_progress p SET dead_lettered = p.dead_lettered + a.n FROM (SELECT current_id, count(*) AS n FROM added GROUP BY current_id) a
+      WHERE p.current_id = a.current_id`,
+    letters.flatMap((l) => [l.currentId, l.seq, l.body, l.status, l.reason, l.excerpt, l.createdAt])));
   }
 
   async list(currentId: string, limit: number, afterId = 0): Promise<DeadLetter[]> {
@@ -24,6 +28,17 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
   async get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]> {
     if (ids.length === 0) return [];
     return (await guarded(() => this.pool.query<Row>("SELECT * FROM dead_letters WHERE current_id = $1 AND id = ANY($2) ORDER BY id", [currentId, ids]))).rows.map(toLetter);
+  }
+
+  async ids(currentId: string, limit: number, afterId = 0): Promise<number[]> {
+    return (await guarded(() => this.pool.query<{ id: number }>("SELECT id FROM dead_letters WHERE current_id = $1 AND id > $2 ORDER BY id LIMIT $3", [currentId, afterId, limit]))).rows.map((r) => Number(r.id));
+  }
+
+  async pruneBefore(before: number, maxRows: number): Promise<Array<{ currentId: string; count: number }>> {
+    const { rows } = await guarded(() => this.pool.query<{ current_id: string; n: number }>(
+      `WITH gone AS (DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE created_at < $1 ORDER BY created_at LIMIT $2) RETURNING current_id)
+       SELECT current_id, count(*)::bigint AS n FROM gone GROUP BY current_id`, [before, maxRows]));
+    return rows.map((r) => ({ currentId: r.current_id, count: Number(r.n) }));
   }
 
   async remove(currentId: string, ids: readonly number[]): Promise<number> {

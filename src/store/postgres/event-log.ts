@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { AppendOutcome, EventLog, EventSelection, NewEvent, ReadEventsQuery, ReadEventsResult, StoredEvent } from "../port.js";
+import { seqBeforeBySearch } from "../seq-before.js";
 import { guarded } from "./errors.js";
 
 interface PendingAppend {
@@ -137,8 +138,9 @@ export class PostgresEventLog implements EventLog {
   }
 
   async seqBefore(receivedBefore: number): Promise<number> {
-    const row = (await guarded(() => this.pool.query<{ seq: number }>("SELECT seq FROM events WHERE received_at >= $1 ORDER BY seq LIMIT 1", [receivedBefore]))).rows[0];
-    return row ? row.seq - 1 : this.headSeq();
+    const head = await this.headSeq();
+    return seqBeforeBySearch(head, receivedBefore, async (seq) => (await guarded(() => this.pool.query<{ seq: number; receivedAt: number }>(
+      'SELECT seq, received_at AS "receivedAt" FROM events WHERE seq >= $1 ORDER BY seq LIMIT 1', [seq]))).rows[0]);
   }
 
   async deleteUpTo(uptoSeq: number, maxRows: number): Promise<number> {

@@ -67,6 +67,18 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
     name: "leases (which process delivers which Current, runs which job)",
     sql: `CREATE TABLE leases (name text PRIMARY KEY, owner text NOT NULL, expires_at timestamptz NOT NULL);`,
   },
+  {
+    version: 3,
+    name: "strict validation per workspace and ingest key; Current versions (compare-and-set); retention indexes",
+    sql: `
+      ALTER TABLE workspaces ADD COLUMN strict boolean NOT NULL DEFAULT false;
+      ALTER TABLE ingest_keys ADD COLUMN strict boolean NOT NULL DEFAULT false;
+      ALTER TABLE currents ADD COLUMN version bigint NOT NULL DEFAULT 1;
+      CREATE INDEX dead_letters_created ON dead_letters (created_at);
+      CREATE INDEX current_history_at ON current_history (at);
+      CREATE INDEX audit_log_at ON audit_log (at);
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */

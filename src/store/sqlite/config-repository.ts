@@ -36,10 +36,18 @@ export class SqliteConfigRepository implements ConfigRepository {
     return (this.db.prepare("SELECT id FROM workspaces ORDER BY id").all() as { id: string }[]).map((r) => r.id);
   }
 
+  async strictWorkspaces(): Promise<string[]> {
+    return (this.db.prepare("SELECT id FROM workspaces WHERE strict = 1 ORDER BY id").all() as { id: string }[]).map((r) => r.id);
+  }
+
+  async setWorkspaceStrict(id: string, strict: boolean): Promise<boolean> {
+    return this.db.prepare("UPDATE workspaces SET strict = ? WHERE id = ?").run(strict ? 1 : 0, id).changes > 0;
+  }
+
   async insertIngestKey(k: IngestKeyRecord): Promise<void> {
     this.db
-      .prepare("INSERT INTO ingest_keys (id, workspace_id, key_hash, hint, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)")
-      .run(k.id, k.workspace, k.keyHash, k.hint, k.createdAt, k.revokedAt);
+      .prepare("INSERT INTO ingest_keys (id, workspace_id, key_hash, hint, created_at, revoked_at, strict) VALUES (?, ?, ?, ?, ?, ?, ?)")
+      .run(k.id, k.workspace, k.keyHash, k.hint, k.createdAt, k.revokedAt, k.strict ? 1 : 0);
   }
 
   async findIngestKey(keyHash: string): Promise<IngestKeyRecord | undefined> {
@@ -60,20 +68,27 @@ export class SqliteConfigRepository implements ConfigRepository {
 
   async insertCurrent(c: CurrentRecord, p: CurrentProgress): Promise<void> {
     this.db.transaction(() => {
-      this.db.prepare(`INSERT INTO currents VALUES (@id, @workspace_id, @name, @partner, @contact_email, @settings,
+      this.db.prepare(`INSERT INTO currents (id, workspace_id, name, partner, contact_email, settings, secrets_enc,
+        secret_hints, events, transformations, batching, status, status_reason, status_since, created_at, updated_at,
+        launched_at, version) VALUES (@id, @workspace_id, @name, @partner, @contact_email, @settings,
         @secrets_enc, @secret_hints, @events, @transformations, @batching, @status, @status_reason, @status_since,
-        @created_at, @updated_at, @launched_at)`).run(toRow(c));
+        @created_at, @updated_at, @launched_at, @version)`).run(toRow(c));
       this.db.prepare(`INSERT INTO current_progress (current_id, acked_seq, delivered, failed_attempts, dead_lettered,
         expired, last_delivered_at, last_error, last_error_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(c.id, p.ackedSeq, p.delivered, p.failedAttempts, p.deadLettered, p.expired, p.lastDeliveredAt, p.lastError, p.lastErrorAt);
     })();
   }
 
-  async updateCurrent(c: CurrentRecord): Promise<void> {
-    this.db.prepare(`UPDATE currents SET name = @name, partner = @partner, contact_email = @contact_email,
+  async updateCurrent(c: CurrentRecord, setAckedSeq?: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const written = this.db.prepare(`UPDATE currents SET name = @name, partner = @partner, contact_email = @contact_email,
       settings = @settings, secrets_enc = @secrets_enc, secret_hints = @secret_hints, events = @events,
       transformations = @transformations, batching = @batching, status = @status, status_reason = @status_reason,
-      status_since = @status_since, updated_at = @updated_at, launched_at = @launched_at WHERE id = @id`).run(toRow(c));
+      status_since = @status_since, updated_at = @updated_at, launched_at = @launched_at, version = version + 1
+      WHERE id = @id AND version = @version`).run(toRow(c)).changes > 0;
+      if (written && setAckedSeq !== undefined) this.db.prepare("UPDATE current_progress SET acked_seq = ? WHERE current_id = ?").run(setAckedSeq, c.id);
+      return written;
+    })();
   }
 
   async replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void> {
@@ -136,6 +151,14 @@ export class SqliteConfigRepository implements ConfigRepository {
 
   async listHistory(currentId: string, limit: number): Promise<HistoryEntry[]> {
     return (this.db.prepare("SELECT * FROM current_history WHERE current_id = ? ORDER BY id DESC LIMIT ?").all(currentId, limit) as HistoryRow[]).map(toHistory);
+  }
+
+  async pruneHistory(before: number, maxRows: number): Promise<number> {
+    return this.db.prepare("DELETE FROM current_history WHERE id IN (SELECT id FROM current_history WHERE at < ? ORDER BY at LIMIT ?)").run(before, maxRows).changes;
+  }
+
+  async pruneAudit(before: number, maxRows: number): Promise<number> {
+    return this.db.prepare("DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)").run(before, maxRows).changes;
   }
 
   async getProgress(currentId: string): Promise<CurrentProgress | undefined> {

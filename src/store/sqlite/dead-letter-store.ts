@@ -9,8 +9,13 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     const insert = this.db.prepare(
       "INSERT INTO dead_letters (current_id, seq, body, status, reason, excerpt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
+    // The Current's count of events ever dead-lettered moves in the same transaction.
+    const count = this.db.prepare("UPDATE current_progress SET dead_lettered = dead_lettered + 1 WHERE current_id = ?");
     this.db.transaction(() => {
-      for (const l of letters) insert.run(l.currentId, l.seq, l.body, l.status, l.reason, l.excerpt, l.createdAt);
+      for (const l of letters) {
+        insert.run(l.currentId, l.seq, l.body, l.status, l.reason, l.excerpt, l.createdAt);
+        count.run(l.currentId);
+      }
     })();
   }
 
@@ -28,6 +33,23 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
   async get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]> {
     const st = this.db.prepare("SELECT * FROM dead_letters WHERE current_id = ? AND id = ?");
     return ids.map((id) => st.get(currentId, id) as Row | undefined).filter((r): r is Row => r !== undefined).map(toLetter);
+  }
+
+  async ids(currentId: string, limit: number, afterId = 0): Promise<number[]> {
+    return (this.db.prepare("SELECT id FROM dead_letters WHERE current_id = ? AND id > ? ORDER BY id LIMIT ?").all(currentId, afterId, limit) as Array<{ id: number }>).map((r) => r.id);
+  }
+
+  async pruneBefore(before: number, maxRows: number): Promise<Array<{ currentId: string; count: number }>> {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare("SELECT id, current_id FROM dead_letters WHERE created_at < ? ORDER BY created_at LIMIT ?").all(before, maxRows) as Array<{ id: number; current_id: string }>;
+      const del = this.db.prepare("DELETE FROM dead_letters WHERE id = ?");
+      const counts = new Map<string, number>();
+      for (const r of rows) {
+        del.run(r.id);
+        counts.set(r.current_id, (counts.get(r.current_id) ?? 0) + 1);
+      }
+      return [...counts].map(([currentId, count]) => ({ currentId, count }));
+    })();
   }
 
   async remove(currentId: string, ids: readonly number[]): Promise<number> {

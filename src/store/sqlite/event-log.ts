@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import type { AppendOutcome, EventLog, EventSelection, NewEvent, ReadEventsQuery, ReadEventsResult, StoredEvent } from "../port.js";
+import { seqBeforeBySearch } from "../seq-before.js";
 import { TailCache } from "../tail-cache.js";
 import { type AppendReply, type AppendRequest, packBodies } from "./append-writer.js";
 
@@ -171,12 +172,7 @@ export class SqliteEventLog implements EventLog {
   }
 
   async seqBefore(receivedBefore: number): Promise<number> {
-    // received_at grows with seq (both are assigned at commit), so walking up from the
-    // oldest event stops at the first one young enough: only expired rows are visited.
-    const row = this.db
-      .prepare("SELECT seq FROM events WHERE received_at >= ? ORDER BY seq LIMIT 1")
-      .get(receivedBefore) as { seq: number } | undefined;
-    return row ? row.seq - 1 : this.#head;
+    return seqBeforeBySearch(this.#head, receivedBefore, (seq) => this.db.prepare("SELECT seq, received_at AS receivedAt FROM events WHERE seq >= ? ORDER BY seq LIMIT 1").get(seq) as { seq: number; receivedAt: number } | undefined);
   }
 
   async deleteUpTo(uptoSeq: number, maxRows: number): Promise<number> {

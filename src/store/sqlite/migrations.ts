@@ -136,6 +136,18 @@ export const migrations: readonly Migration[] = [
       CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    name: "strict validation per workspace and ingest key; Current versions (compare-and-set); retention indexes",
+    sql: `
+      ALTER TABLE workspaces ADD COLUMN strict INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE ingest_keys ADD COLUMN strict INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE currents ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+      CREATE INDEX dead_letters_created ON dead_letters (created_at);
+      CREATE INDEX current_history_at ON current_history (at);
+      CREATE INDEX audit_log_at ON audit_log (at);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
