@@ -7,14 +7,15 @@ import { Notifier } from "./notices/notifier.js";
 import { DeliveryEngine } from "./delivery/delivery-engine.js";
 import { MinuteSeries } from "./delivery/minute-series.js";
 import type { RetryPolicy } from "./delivery/retry-policy.js";
+import { IngestGuard } from "./ingest/ingest-guard.js";
+import { Closers } from "./lifecycle.js";
 import { type BootstrapResult, CredentialService } from "./security/credential-service.js";
 import { SecretBox, loadMasterKey } from "./security/secret-box.js";
 import { buildServer } from "./server/build-server.js";
 import { Metrics } from "./server/metrics.js";
-import { IngestGuard } from "./ingest/ingest-guard.js";
 import type { Services } from "./server/services.js";
 import type { Store } from "./store/port.js";
-import { sweepRetention } from "./store/retention.js";
+import { sweepRecords, sweepRetention } from "./store/retention.js";
 import { openStore } from "./store/open-store.js";
 
 export interface CurrentsOptions {
@@ -37,36 +38,39 @@ export interface CurrentsApp {
   readonly bootstrap: BootstrapResult;
   readonly failingMonitor: FailingMonitor;
   readonly notifier: Notifier;
-  /** Listens on the configured host and port; resolves with the base URL. */
+  /**
+   * Listens on the configured host and port, then starts delivery; resolves with the base
+   * URL. HTTP comes first: whatever delivery meets, the API and the dashboard are up.
+   */
   listen(): Promise<string>;
   /** Stops gracefully: no new requests, in-flight batches settle or are released, the store closes. */
   close(): Promise<void>;
 }
+
+type Backlog = Array<{ currentId: string; status: string; pending: number; oldestPendingAgeMs: number | null; deadLetters: number }>;
 
 /** Builds the whole service: store (embedded, or PostgreSQL in server mode), credentials, Currents, delivery, HTTP. */
 export async function createCurrents(config: Config, options: CurrentsOptions = {}): Promise<CurrentsApp> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: "currents" } });
   const now = options.now ?? Date.now;
   const store: Store = await openStore(config, logger);
-  let unsubscribe = () => {};
+  const closers = new Closers(logger);
+  closers.add("store", () => store.close());
   try {
     const secretBox = new SecretBox(loadMasterKey(config.dataDir, config.masterKey));
     const credentials = new CredentialService(store, now);
     const bootstrap = await credentials.bootstrap({ adminToken: config.adminToken, readonlyToken: config.readonlyToken, ingestKey: config.ingestKey });
     const currents = new CurrentService(store, secretBox, config, logger, now);
     const series = new MinuteSeries(now);
-    // Each process writes the points of the Currents it delivers; the holder of the
-    // "series" job also writes the backlog of Currents nobody delivers (paused, failing...).
-    const writeSeries = async () => {
-      const others = await engine.ownership.job("series", options.seriesFlushMs ?? 10_000).catch(() => false);
-      const backlogs = new Map((await readBacklog())
-        .filter((b) => engine.delivers(b.currentId) || (others && b.status !== "active"))
-        .map((b) => [b.currentId, { pending: b.pending, oldestAgeMs: b.oldestPendingAgeMs }]));
-      await store.config.upsertMinutes(series.points(backlogs));
-    };
+    const notifier = new Notifier({ store, logger, now, smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, webhookUrl: config.notifyWebhookUrl });
+    closers.add("notices", async () => {
+      await notifier.settle();
+      notifier.close();
+    });
+
     // One backlog reading per scrape serves the three gauges that need it.
-    let backlogCache: { at: number; value: Promise<Array<{ currentId: string; status: string; pending: number; oldestPendingAgeMs: number | null; deadLetters: number }>> } | undefined;
-    const readBacklog = async () => {
+    let backlogCache: { at: number; value: Promise<Backlog> } | undefined;
+    const readBacklog = async (): Promise<Backlog> => {
       const list = (await store.config.listCurrents()).filter((c) => c.status !== "draft");
       return Promise.all(list.map(async (c) => {
         const s = await currents.stats(c);
@@ -80,6 +84,16 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         return backlogCache.value;
       },
     });
+
+    // The partner refused the credentials: mark the Current failing, trying again while the
+    // store cannot take it, so a halted worker never sits behind an "active" status.
+    const markFailing = (id: string, reason: string, delayMs = 1_000): void => {
+      currents.markFailing(id, reason).catch((err: unknown) => {
+        logger.error({ err, currentId: id }, "could not mark the Current failing; will retry");
+        if (closers.closed) return;
+        setTimeout(() => markFailing(id, reason, Math.min(delayMs * 2, 30_000)), delayMs).unref();
+      });
+    };
     const engine = new DeliveryEngine({
       store,
       config,
@@ -88,9 +102,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       random: options.random,
       retryPolicy: options.retryPolicy,
       resolveSettings: (c) => currents.resolveSettings(c),
-      onFailing: (id, reason) => {
-        currents.markFailing(id, reason).catch((err: unknown) => logger.error({ err, currentId: id }, "could not mark Current failing"));
-      },
+      onFailing: (id, reason) => markFailing(id, reason),
       onAttempt: (id, attempt) => {
         metrics.onAttempt(id, attempt);
         series.record(id, attempt);
@@ -99,7 +111,6 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         currents.deadLettersAppeared(id, count).catch((err: unknown) => logger.error({ err, currentId: id }, "could not send a dead-letter notice"));
       },
     });
-    const notifier = new Notifier({ store, logger, now, smtpUrl: config.smtpUrl, smtpFrom: config.smtpFrom, webhookUrl: config.notifyWebhookUrl });
     currents.attachEngine(engine, notifier);
     const failingMonitor = new FailingMonitor({
       listFailing: async () => (await store.config.listCurrents()).filter((c) => c.status === "failing"),
@@ -111,42 +122,57 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       random: options.random ?? Math.random,
       rules: options.failingRules,
     });
-    // Jobs that must run once across processes hold a lease while they run.
-    const failingCheckMs = options.failingCheckMs ?? 15_000;
-    const failingTimer = setInterval(() => {
-      engine.ownership.job("failing-monitor", failingCheckMs)
-        .then((mine) => (mine ? failingMonitor.tick() : undefined))
-        .catch((err: unknown) => logger.error({ err }, "failing-Current check failed"));
-    }, failingCheckMs);
-    failingTimer.unref();
-    await engine.start();
-    // Server mode: events appended by other processes wake this one's workers too.
-    unsubscribe = store.onAppended?.((workspace) => engine.notifyAppended(workspace)) ?? unsubscribe;
+
     const ingestGuard = new IngestGuard({
       store, now, maxBacklogEvents: config.maxBacklogEvents, minFreeDiskBytes: config.minFreeDiskBytes,
       dataDir: store.kind === "sqlite" ? config.dataDir : undefined,
     });
     // Server mode: keys created or revoked through another process hold here within a second.
-    if (store.kind !== "sqlite") credentials.startRefreshing(1_000, (err) => logger.warn({ err: { message: (err as Error).message } }, "could not refresh ingest keys; will retry"));
+    if (store.kind !== "sqlite") {
+      credentials.startRefreshing(1_000, (err) => logger.warn({ err: { message: (err as Error).message } }, "could not refresh ingest keys; will retry"));
+      closers.add("key refresh", () => credentials.stopRefreshing());
+    }
     const services: Services = { config, store, credentials, currents, engine, logger, now, metrics, ingestGuard };
     const server = await buildServer(services);
-    const sweep = () =>
-      sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() })
-        .catch((err: unknown) => logger.error({ err }, "retention sweep failed"));
-    const sweepMs = options.retentionSweepMs ?? 60_000;
-    const sweepTimer = setInterval(() => {
-      engine.ownership.job("retention", sweepMs).then(async (mine) => {
-        if (!mine) return;
-        await sweep();
+    let started = false;
+
+    // Each process writes the points of the Currents it delivers; the holder of the
+    // "series" job also writes the backlog of Currents nobody delivers (paused, failing...).
+    const writeSeries = async (delivered: (id: string) => boolean = (id) => engine.delivers(id)) => {
+      const others = await engine.ownership.job("series", options.seriesFlushMs ?? 10_000).catch(() => false);
+      const backlogs = new Map((await readBacklog())
+        .filter((b) => delivered(b.currentId) || (others && b.status !== "active"))
+        .map((b) => [b.currentId, { pending: b.pending, oldestAgeMs: b.oldestPendingAgeMs }]));
+      await store.config.upsertMinutes(series.points(backlogs));
+    };
+
+    const startDelivery = async () => {
+      started = true;
+      // Jobs that must run once across processes hold a lease while they run.
+      const failingCheckMs = options.failingCheckMs ?? 15_000;
+      closers.every("failing-Current check", failingCheckMs, async () => {
+        if (await engine.ownership.job("failing-monitor", failingCheckMs)) await failingMonitor.tick();
+      });
+      const sweepMs = options.retentionSweepMs ?? 60_000;
+      closers.every("retention", sweepMs, async () => {
+        if (!(await engine.ownership.job("retention", sweepMs))) return;
+        await sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() });
+        await sweepRecords({ store, logger, now, deadLetterRetentionMs: config.deadLetterRetentionMs, historyRetentionMs: config.historyRetentionMs, auditRetentionMs: config.auditRetentionMs });
         await store.config.deleteMinutesBefore(Math.floor(now() / 60_000) - 2 * 1440);
-      }).catch((err: unknown) => logger.error({ err }, "retention or series cleanup failed"));
-    }, sweepMs);
-    sweepTimer.unref();
-    const seriesTimer = setInterval(() => {
-      writeSeries().catch((err: unknown) => logger.error({ err }, "could not write the delivery series"));
-    }, options.seriesFlushMs ?? 10_000);
-    seriesTimer.unref();
-    let closed = false;
+      });
+      closers.every("delivery series", options.seriesFlushMs ?? 10_000, () => writeSeries());
+      closers.add("delivery", async () => {
+        // The last minute's deliveries are written for the Currents this process delivered.
+        const owned = new Set((await store.config.listCurrents().catch(() => [])).map((c) => c.id).filter((id) => engine.delivers(id)));
+        await engine.stop();
+        await writeSeries((id) => owned.has(id)).catch(() => undefined);
+      });
+      await engine.start();
+      // Server mode: events appended by other processes wake this one's workers too.
+      const unsubscribe = store.onAppended?.((workspace) => engine.notifyAppended(workspace));
+      if (unsubscribe) closers.add("append notices", unsubscribe);
+    };
+
     return {
       services,
       server,
@@ -155,29 +181,20 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       notifier,
       async listen() {
         await server.listen({ port: config.port, host: config.host });
+        if (!started) await startDelivery();
         const addr = server.server.address();
         const port = typeof addr === "object" && addr ? addr.port : config.port;
         const host = config.host.includes(":") ? `[${config.host}]` : config.host;
         return `http://${host}:${port}`;
       },
+      // HTTP stops first (no new requests), then delivery, notices and the store, newest first.
       async close() {
-        if (closed) return;
-        closed = true;
-        clearInterval(sweepTimer);
-        clearInterval(failingTimer);
-        clearInterval(seriesTimer);
-        credentials.stopRefreshing();
-        unsubscribe();
-        await server.close();
-        await engine.stop();
-        await writeSeries().catch(() => undefined);
-        await notifier.settle();
-        notifier.close();
-        await store.close();
+        if (!closers.closed) await server.close().catch((err: unknown) => logger.error({ err }, "error while stopping HTTP"));
+        await closers.closeAll();
       },
     };
   } catch (error) {
-    await store.close();
+    await closers.closeAll();
     throw error;
   }
 }

@@ -7,7 +7,7 @@ import fastifySwaggerUi from "@fastify/swagger-ui";
 import { VERSION } from "../version.js";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
-import { StoreUnavailableError } from "../store/port.js";
+import { storeFailureKind } from "../store/port.js";
 import { ClientError } from "../errors.js";
 import { MAX_EVENT_DEPTH } from "../ingest/ingest-events.js";
 import { scanBody } from "../ingest/scan-body.js";
@@ -88,8 +88,12 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
       const message = fe.code === "FST_ERR_CTP_BODY_TOO_LARGE" ? "the request body is too large" : fe.message;
       return reply.code(fe.statusCode).send({ error: { code: fe.code ?? "bad_request", message } });
     }
-    const unavailable = error instanceof StoreUnavailableError || /SQLITE_(BUSY|FULL|IOERR|CANTOPEN)|ECONNREFUSED/.test(String((error as { code?: string }).code ?? error.message));
-    if (unavailable) {
+    const failure = storeFailureKind(error);
+    if (failure === "full") {
+      request.log.warn({ err: { message: error.message } }, "store full");
+      return reply.code(507).header("retry-after", "30").send({ error: { code: "insufficient_storage", message: "the store's disk is full; this request was not acknowledged; retry later (events already stored are recognised by their id)" } });
+    }
+    if (failure === "unavailable") {
       request.log.warn({ err: { message: error.message } }, "store unavailable");
       return reply.code(503).header("retry-after", "5").send({ error: { code: "unavailable", message: "the store is unavailable; this request was not acknowledged; retry (events already stored are recognised by their id)" } });
     }

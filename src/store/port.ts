@@ -215,7 +215,26 @@ export interface LeaseStore {
 
 /** Thrown by an adapter when its database cannot be reached (ingest answers 503). */
 export class StoreUnavailableError extends Error {
-  override readonly name = "StoreUnavailableError";
+  override readonly name: string = "StoreUnavailableError";
+}
+
+/** Thrown by an adapter when its disk is full (ingest answers 507). */
+export class StoreFullError extends StoreUnavailableError {
+  override readonly name = "StoreFullError";
+}
+
+/**
+ * The one place that says what a store failure means for a client: "full" (507), "unavailable"
+ * (503), or undefined (a fault of ours: 500). Adapters throw the two errors above; a raw
+ * SQLite error that escaped them is read by its code.
+ */
+export function storeFailureKind(error: unknown): "full" | "unavailable" | undefined {
+  if (error instanceof StoreFullError) return "full";
+  if (error instanceof StoreUnavailableError) return "unavailable";
+  const code = String((error as { code?: string } | null)?.code ?? "");
+  if (code === "SQLITE_FULL" || code.startsWith("SQLITE_FULL_")) return "full";
+  if (/^SQLITE_(BUSY|IOERR|CANTOPEN|READONLY)/.test(code)) return "unavailable";
+  return undefined;
 }
 
 export interface Store {
@@ -229,7 +248,7 @@ export interface Store {
    * absent when only this process writes. Returns an unsubscribe function.
    */
   onAppended?(listener: (workspace: string) => void): () => void;
-  /** True when the store answers (for /readyz). */
+  /** True when the store answers and can take writes (for /readyz). */
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -52,3 +52,35 @@ export async function sweepRetention(o: RetentionOptions): Promise<{ deleted: nu
   if (deleted > 0 || forgottenIds > 0) o.logger.info({ deleted, expired, forgottenIds }, "retention sweep");
   return { deleted, expired, forgottenIds };
 }
+
+export interface RecordRetention {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly now: () => number;
+  readonly deadLetterRetentionMs: number;
+  readonly historyRetentionMs: number;
+  readonly auditRetentionMs: number;
+}
+
+/**
+ * Dead letters, status history and audit rows have retention windows of their own (30, 90
+ * and 365 days by default), so months of traffic do not grow them without bound. A dead
+ * letter that ages out is added to its Current's `expired` count (never silently gone).
+ */
+export async function sweepRecords(o: RecordRetention): Promise<{ deadLetters: number; history: number; audit: number }> {
+  const now = o.now();
+  let deadLetters = 0;
+  for (let more = true; more; ) {
+    const gone = await o.store.deadLetters.pruneBefore(now - o.deadLetterRetentionMs, CHUNK);
+    const n = gone.reduce((sum, g) => sum + g.count, 0);
+    if (n > 0) await o.store.config.updateProgress(gone.map((g) => ({ currentId: g.currentId, expiredDelta: g.count })));
+    deadLetters += n;
+    more = n === CHUNK;
+  }
+  let history = 0;
+  for (let n = CHUNK; n === CHUNK; history += n) n = await o.store.config.pruneHistory(now - o.historyRetentionMs, CHUNK);
+  let audit = 0;
+  for (let n = CHUNK; n === CHUNK; audit += n) n = await o.store.config.pruneAudit(now - o.auditRetentionMs, CHUNK);
+  if (deadLetters + history + audit > 0) o.logger.info({ deadLetters, history, audit }, "retention of dead letters, history and audit");
+  return { deadLetters, history, audit };
+}

@@ -43,7 +43,7 @@ describe("event validation", () => {
     const drifted = { ...sampleEvent("users.messages.email.Send"), user: {} };
     expect(validateEvent(drifted)).toMatchObject({ ok: true, warnings: ["missing catalog-required field user.user_id"] });
     expect(validateEvent(drifted, { strict: true })).toMatchObject({ ok: false, error: "missing catalog-required field user.user_id" });
-    const many = { ...drifted, time: "now", properties: { ...(drifted.properties as object), email_address: 1, campaign_id: [] } };
+    const many = { ...drifted, time: "now", properties: { ...((drifted as Record<string, unknown>).properties as object), email_address: 1, campaign_id: [] } };
     const v = validateEvent(many, { strict: true });
     expect(v.ok).toBe(false);
     if (!v.ok) for (const p of ["time:", "properties.email_address:", "properties.campaign_id:", "user.user_id"]) expect(v.error).toContain(p);

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
-import type { AppendOutcome, EventLog, EventSelection, NewEvent, ReadEventsQuery, ReadEventsResult, StoredEvent } from "../port.js";
+import { type AppendOutcome, type EventLog, type EventSelection, type NewEvent, type ReadEventsQuery, type ReadEventsResult, type StoredEvent, StoreFullError, StoreUnavailableError } from "../port.js";
 import { seqBeforeBySearch } from "../seq-before.js";
 import { TailCache } from "../tail-cache.js";
 import { type AppendReply, type AppendRequest, packBodies } from "./append-writer.js";
@@ -16,7 +16,10 @@ interface PendingAppend {
   reject(error: unknown): void;
 }
 
-type WriterMessage = { kind: "written"; replies: AppendReply[] } | { kind: "failed"; ids: number[]; message: string };
+type WriterMessage = { kind: "written"; replies: AppendReply[] } | { kind: "failed"; ids: number[]; message: string; code?: string };
+
+/** Waits before a dead writer thread is started again (doubling up to 5 s while it keeps dying). */
+const RESPAWN_MS = 200;
 
 /** The compiled writer thread (next to this file; from src/ under the test runner, in dist/). */
 function writerScript(): URL {
@@ -40,14 +43,25 @@ const TAIL_IDLE_MS = 2_000;
  * every request waiting for it in one transaction, fsync'd (synchronous=FULL in WAL mode)
  * before any of their promises resolves. Reads use this thread's own connection, or the
  * tail cache of the newest events.
+ *
+ * Writer failures: a commit that fails rejects only its requests (nothing of theirs was
+ * acknowledged); a full disk rejects with StoreFullError (507) and makes `healthy()` false
+ * until a commit succeeds again. A writer thread that dies rejects what it held with
+ * StoreUnavailableError (503) and is started again: what it had committed is on disk, what
+ * it had not was never acknowledged.
  */
 export class SqliteEventLog implements EventLog {
   readonly #pending = new Map<number, PendingAppend>();
   #nextId = 1;
   #head: number;
-  #failure: Error | undefined;
-  readonly #writer: Worker;
-  readonly #exited: Promise<void>;
+  #writer!: Worker;
+  #exited!: Promise<void>;
+  #writerUp = false;
+  #closing = false;
+  #respawnMs = RESPAWN_MS;
+  #full: string | undefined;
+  readonly #file: string;
+  readonly #dedupeWindowMs: number;
   readonly #tail = new TailCache(TAIL_BYTES, TAIL_EVENTS);
   #tailWantedUntil = 0;
   #readStatements = new Map<number, Database.Statement>();
@@ -55,18 +69,51 @@ export class SqliteEventLog implements EventLog {
 
   constructor(private readonly db: Database.Database, file: string, dedupeWindowMs: number) {
     this.#head = (db.prepare("SELECT coalesce(max(seq), 0) AS s FROM events").get() as { s: number }).s;
-    this.#writer = new Worker(writerScript(), { workerData: { file, dedupeWindowMs } });
-    this.#writer.unref();
-    this.#writer.on("message", (msg: WriterMessage) => this.#onWriter(msg));
-    this.#writer.on("error", (error) => this.#fail(new Error(`the store's writer failed: ${error.message}`, { cause: error })));
-    this.#exited = new Promise((resolve) => this.#writer.once("exit", () => {
-      this.#fail(new Error("the store's writer has stopped"));
+    this.#file = file;
+    this.#dedupeWindowMs = dedupeWindowMs;
+    this.#spawnWriter();
+  }
+
+  #spawnWriter(): void {
+    const writer = new Worker(writerScript(), { workerData: { file: this.#file, dedupeWindowMs: this.#dedupeWindowMs } });
+    this.#writer = writer;
+    this.#writerUp = true;
+    writer.unref();
+    writer.on("message", (msg: WriterMessage) => this.#onWriter(msg));
+    writer.on("online", () => { this.#respawnMs = RESPAWN_MS; });
+    writer.on("error", (error) => this.#writerDied(writer, `the store's writer failed: ${error.message}`));
+    this.#exited = new Promise((resolve) => writer.once("exit", () => {
+      this.#writerDied(writer, "the store's writer has stopped");
       resolve();
     }));
   }
 
+  #writerDied(writer: Worker, why: string): void {
+    if (writer !== this.#writer || !this.#writerUp) return;
+    this.#writerUp = false;
+    const error = new StoreUnavailableError(`${why}; nothing of this request was acknowledged`);
+    for (const p of this.#pending.values()) p.reject(error);
+    this.#pending.clear();
+    if (this.#closing) return;
+    const delay = this.#respawnMs;
+    this.#respawnMs = Math.min(this.#respawnMs * 2, 5_000);
+    setTimeout(() => { if (!this.#closing) this.#spawnWriter(); }, delay).unref();
+  }
+
+  /** False while the writer is down or the disk is full (for /readyz); the reason otherwise. */
+  healthy(): { ok: true } | { ok: false; reason: string } {
+    if (!this.#writerUp) return { ok: false, reason: "the store's writer is restarting" };
+    if (this.#full) return { ok: false, reason: `the disk is full: ${this.#full}` };
+    return { ok: true };
+  }
+
+  /** Stops the writer thread as a crash would (diagnostics and tests); it is started again. */
+  async terminateWriter(): Promise<void> {
+    await this.#writer.terminate();
+  }
+
   append(events: readonly NewEvent[], now: number): Promise<AppendOutcome[]> {
-    if (this.#failure) return Promise.reject(this.#failure);
+    if (!this.#writerUp) return Promise.reject(new StoreUnavailableError("the store's writer is restarting; nothing of this request was acknowledged"));
     return new Promise((resolve, reject) => {
       const id = this.#nextId++;
       const packed = packBodies(events.map((e) => e.body));
@@ -87,12 +134,18 @@ export class SqliteEventLog implements EventLog {
 
   #onWriter(msg: WriterMessage): void {
     if (msg.kind === "failed") {
+      const full = msg.code?.startsWith("SQLITE_FULL") === true;
+      if (full) this.#full = msg.message;
+      const error = full ? new StoreFullError(`could not store events: ${msg.message}`)
+        : /^SQLITE_(BUSY|IOERR|CANTOPEN|READONLY)/.test(msg.code ?? "") ? new StoreUnavailableError(`could not store events: ${msg.message}`)
+          : new Error(`could not store events: ${msg.message}`);
       for (const id of msg.ids) {
-        this.#pending.get(id)?.reject(new Error(`could not store events: ${msg.message}`));
+        this.#pending.get(id)?.reject(error);
         this.#pending.delete(id);
       }
       return;
     }
+    this.#full = undefined;
     for (const reply of msg.replies) {
       const p = this.#pending.get(reply.id);
       if (!p) continue;
@@ -109,15 +162,11 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
-  #fail(error: Error): void {
-    this.#failure ??= error;
-    for (const p of this.#pending.values()) p.reject(error);
-    this.#pending.clear();
-  }
-
   /** Waits for every append requested so far, then stops the writer (used when closing). */
   async drain(): Promise<void> {
-    while (this.#pending.size > 0 && !this.#failure) await new Promise((r) => setTimeout(r, 1));
+    this.#closing = true;
+    while (this.#pending.size > 0 && this.#writerUp) await new Promise((r) => setTimeout(r, 1));
+    if (!this.#writerUp) return;
     this.#writer.ref(); // keep the process up until the writer has closed the file
     this.#writer.postMessage({ kind: "close" });
     await this.#exited;

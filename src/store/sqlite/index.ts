@@ -1,4 +1,6 @@
-import { accessSync, constants, mkdirSync } from "node:fs";
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from "node:fs";
+import type Database from "better-sqlite3";
+import { DataDirLock } from "./data-dir-lock.js";
 import { join } from "node:path";
 import { assembleStore } from "../assemble-store.js";
 import type { Store } from "../port.js";
@@ -25,11 +27,20 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
   } catch (error) {
     throw new Error(`data dir ${options.dataDir} is not writable: ${(error as Error).message}`, { cause: error });
   }
+  const lock = DataDirLock.acquire(options.dataDir);
   const file = join(options.dataDir, "currents.db");
-  const db = openDatabase(file);
-  migrate(db);
-  // The embedded store belongs to one process: leases left by a previous run (killed before
-  // it could release them) must not hold its Currents back until they expire.
+  let db: Database.Database;
+  try {
+    db = openDatabase(file);
+    migrate(db);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  // The store is readable by this user only (it holds people's events and sealed secrets).
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  // The embedded store belongs to one process (the lock above): leases left by a previous
+  // run (killed before it could release them) must not hold its Currents back until they expire.
   db.exec("DELETE FROM leases");
   const events = new SqliteEventLog(db, file, options.dedupeWindowMs);
   const config = new SqliteConfigRepository(db);
@@ -40,10 +51,15 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     deadLetters: new SqliteDeadLetterStore(db),
     leases: new SqliteLeaseStore(db),
   }, {
-    check: () => db.prepare("SELECT 1").get(),
+    check: () => {
+      db.prepare("SELECT 1").get();
+      const health = events.healthy();
+      if (!health.ok) throw new Error(health.reason);
+    },
     async shutdown() {
       await events.drain();
       db.close();
+      lock.release();
     },
   });
 }

@@ -22,7 +22,7 @@ function flush(): void {
   try {
     parentPort?.postMessage({ kind: "written", replies: writer.write(batch) });
   } catch (error) {
-    parentPort?.postMessage({ kind: "failed", ids: batch.map((r) => r.id), message: (error as Error).message });
+    parentPort?.postMessage({ kind: "failed", ids: batch.map((r) => r.id), message: (error as Error).message, code: (error as { code?: string }).code });
   }
 }
 
