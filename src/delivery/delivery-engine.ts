@@ -9,7 +9,7 @@ import { sampleEvent } from "../catalog/sample-event.js";
 import type { AttemptResult } from "./attempt-outcome.js";
 import type { BatchTarget, DeliveryDeps } from "./batch-delivery.js";
 import { type AttemptRecord, CurrentWorker } from "./current-worker.js";
-import { type JobProgress, runRedrive, runReplay } from "./range-jobs.js";
+import { type JobProgress, type RedriveSelection, runRedrive, runReplay } from "./range-jobs.js";
 import { applyTransformations } from "./transformations.js";
 import { HttpSender } from "./http-sender.js";
 import { Ownership } from "./ownership.js";
@@ -287,10 +287,23 @@ export class DeliveryEngine {
       runReplay(this.#target(current), this.#deps(), this.#o.store.events, control, { fromSeq, toSeq, batchSize: this.#batchSize(current), replayId: randomUUID().slice(0, 8) }, progress));
   }
 
-  /** Starts sending dead letters again. */
-  async startRedrive(current: CurrentRecord, ids: readonly number[]): Promise<JobProgress> {
-    return this.#startJob(current, "redrive", ids.length, (control, progress) =>
-      runRedrive(this.#target(current), this.#deps(), this.#o.store.deadLetters, control, ids, this.#batchSize(current), progress));
+  /** Starts sending dead letters again: the chosen ones, or all held now. */
+  async startRedrive(current: CurrentRecord, ids?: readonly number[]): Promise<JobProgress> {
+    const letters = this.#o.store.deadLetters;
+    let selection: RedriveSelection;
+    let total: number;
+    if (ids) {
+      selection = { ids };
+      total = ids.length;
+    } else {
+      total = await letters.count(current.id);
+      // The newest letter held now: found by paging ids only (no bodies), a page at a time.
+      let newest = 0;
+      for (let page = await letters.ids(current.id, 10_000); page.length > 0; page = await letters.ids(current.id, 10_000, newest)) newest = page[page.length - 1] as number;
+      selection = { allUpTo: newest };
+    }
+    return this.#startJob(current, "redrive", total, (control, progress) =>
+      runRedrive(this.#target(current), this.#deps(), letters, control, selection, this.#batchSize(current), progress));
   }
 
   #startJob(current: CurrentRecord, kind: JobProgress["kind"], total: number, run: (c: { signal: AbortSignal; halted(): boolean; halt(): void }, p: JobProgress) => Promise<void>): JobProgress {

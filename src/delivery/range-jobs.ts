@@ -48,18 +48,34 @@ export async function runReplay(
   progress.finishedAt = deps.now();
 }
 
+/** Which dead letters a redrive sends: chosen ids, or all those held when it started (paged through, up to `maxId`). */
+export type RedriveSelection = { readonly ids: readonly number[] } | { readonly allUpTo: number };
+
 /**
  * Redrive: sends dead letters again. A letter is removed only once its batch settled
- * (delivered, or refused again and so dead-lettered anew), so a crash loses none.
+ * (delivered, or refused again and so dead-lettered anew), so a crash loses none. "All" pages
+ * through the letters by id, a batch at a time (never all bodies at once), and stops at the
+ * newest letter held when it started, so letters refused again are not sent round again.
  */
 export async function runRedrive(
   target: BatchTarget, deps: DeliveryDeps, letters: DeadLetterStore, c: JobControl,
-  ids: readonly number[], batchSize: number, progress: JobProgress,
+  selection: RedriveSelection, batchSize: number, progress: JobProgress,
 ): Promise<void> {
   const { current } = target;
-  for (let i = 0; i < ids.length; i += batchSize) {
+  let after = 0;
+  let i = 0;
+  for (;;) {
     if (c.signal.aborted || c.halted()) return stop(progress, c.halted() ? "the Current is failing" : "stopped");
-    const chunk = await letters.get(current.id, ids.slice(i, i + batchSize));
+    let ids: number[];
+    if ("ids" in selection) {
+      ids = selection.ids.slice(i, i + batchSize);
+      i += batchSize;
+    } else {
+      ids = (await letters.ids(current.id, batchSize, after)).filter((id) => id <= selection.allUpTo);
+      after = ids[ids.length - 1] ?? after;
+    }
+    if (ids.length === 0) break;
+    const chunk = await letters.get(current.id, ids);
     if (chunk.length === 0) continue;
     const batch: StoredEvent[] = chunk.map((l) => ({ seq: l.seq, type: "", receivedAt: l.createdAt, body: l.body }));
     if (!(await deliverBatch(target, deps, control(c, `redrive-${chunk[0]?.id}-`), batch))) {

@@ -155,3 +155,74 @@ describe("partners that misbehave", () => {
     expect(got.length).toBe(10);
   });
 });
+
+describe("more failures that must not stick a Current", () => {
+  it("the partner refusing the credentials while the store cannot record it: the Current still ends up failing", async () => {
+    const receiver = await use.receiver(() => ({ status: 401 }));
+    const svc = await use.service();
+    const config = svc.app.services.store.config;
+    const id = await launchCurrent(svc, receiver.url, [TYPE]);
+    const update = config.updateCurrent.bind(config);
+    let refusals = 2;
+    config.updateCurrent = async (c, seq) => {
+      if (c.id === id && refusals-- > 0) throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+      return update(c, seq);
+    };
+    await svc.ingest(events(3, "f"));
+    await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.status === "failing", 15_000, "failing despite two store errors");
+    expect(svc.app.services.engine.delivers(id)).toBe(false);
+  });
+
+  it("redrives all of more than 100,000 dead letters, paging through them", async () => {
+    const receiver = await use.receiver();
+    const svc = await use.service();
+    const id = await launchCurrent(svc, receiver.url, [TYPE], { batching: { maxBatchEvents: 1000 } });
+    const db = new Database(join(svc.dataDir, "currents.db"));
+    const insert = db.prepare("INSERT INTO dead_letters (current_id, seq, body, status, reason, excerpt, created_at) VALUES (?, ?, ?, 400, 'refused', '', ?)");
+    const total = 100_050;
+    db.transaction(() => {
+      for (let i = 0; i < total; i++) insert.run(id, i + 1, `{"event_type":"${TYPE}","id":"dl-${i}","time":1}`, Date.now());
+    })();
+    db.close();
+    const started = await svc.admin("POST", `/api/v1/currents/${id}/dead-letters/redrive`, {});
+    expect(started.status).toBe(202);
+    expect(started.body.redrive.total).toBe(total);
+    await waitFor(() => receiver.events().length >= total, 60_000, "every dead letter sent again");
+    await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.deadLettered === 0, 10_000, "no dead letter left");
+    expect(new Set(receiver.events().map((e) => e.id)).size).toBe(total);
+  }, 90_000);
+});
+
+describe("one event never takes the service down", () => {
+  it("an event stored before depth limits, 4,200 levels deep, reaches a Current with transformations; HTTP stays up", async () => {
+    const { rmSync } = await import("node:fs");
+    const { startChild, exited } = await import("../support/child-service.js");
+    const { tempDir, ADMIN } = await import("../support/harness.js");
+    const receiver = await use.receiver();
+    const dir = tempDir();
+    use.add(() => rmSync(dir, { recursive: true, force: true }));
+    let child = await startChild(dir);
+    use.add(() => { child.proc.kill("SIGKILL"); });
+    const api = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${child.url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      return { status: r.status, body: (await r.json().catch(() => undefined)) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const created = await api("POST", "/api/v1/currents", { name: "T", partner: "custom_http", settings: { endpoint: receiver.url }, events: [TYPE], transformations: [{ field: "email_address", action: "hash" }] });
+    await api("POST", `/api/v1/currents/${created.body.id}/launch`);
+    child.proc.kill("SIGTERM");
+    await exited(child.proc);
+    const db = new Database(join(dir, "currents.db"));
+    const deepBody = `{"event_type":"${TYPE}","id":"legacy-deep","time":1,"properties":{"email_address":"a@b","nest":${'{"a":'.repeat(4_200)}1${"}".repeat(4_200)}}}`;
+    db.prepare("INSERT INTO events (workspace_id, event_type, received_at, body) VALUES ('default', ?, ?, ?)").run(TYPE, Date.now(), deepBody);
+    db.prepare("INSERT INTO events (workspace_id, event_type, received_at, body) VALUES ('default', ?, ?, '[\"not an object\"]')").run(TYPE, Date.now());
+    db.close();
+    child = await startChild(dir);
+    await waitFor(() => receiver.events().some((e) => e.id === "legacy-deep"), 10_000, "the deep event delivered, transformed");
+    const delivered = receiver.requests.map((r) => r.raw).join("");
+    expect(delivered).not.toContain('"email_address":"a@b"');
+    expect((await fetch(`${child.url}/healthz`)).status).toBe(200);
+    await waitFor(async () => (await api("GET", `/api/v1/currents/${created.body.id}`)).body.stats.deadLettered === 1, 10_000, "the non-object event dead-lettered");
+    const letters = (await api("GET", `/api/v1/currents/${created.body.id}/dead-letters`)).body.deadLetters;
+    expect(letters[0].reason).toMatch(/could not apply the field transformations/);
+  });
+});

@@ -22,7 +22,7 @@ describe("the embedded store's writer thread", () => {
     const acked = new Set<string>();
     const send = async (batch: ReturnType<typeof events>) => {
       const r = await svc.ingest(batch);
-      if (r.status === 200) for (const e of batch) acked.add(e.id as string);
+      if (r.status === 200) for (const e of batch) acked.add((e as Record<string, unknown>).id as string);
       return r.status;
     };
     expect(await send(events(50, "before"))).toBe(200);
@@ -85,7 +85,7 @@ describe("a full disk", () => {
     for (let i = 0; i < 200 && !full; i++) {
       const batch = [...events(20, `fill-${i}`, 2_000), ...(i === 5 ? [{ ...sampleEvent(TYPE, { id: "poison-1" }) }] : [])];
       const r = await svc.ingest(batch);
-      if (r.status === 200) for (const e of batch) acked.add(e.id as string);
+      if (r.status === 200) for (const e of batch) acked.add((e as Record<string, unknown>).id as string);
       else full = r;
     }
     expect(full?.status).toBe(507);

@@ -53,8 +53,7 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
     const { id } = req.params as { id: string };
     const current = await s.currents.record(id);
     const wanted = (req.body as { ids?: number[] } | undefined)?.ids;
-    const ids = wanted ?? (await s.store.deadLetters.list(id, 100_000)).map((l) => l.id);
-    const job = await s.engine.startRedrive(current, ids).catch(busy);
+    const job = await s.engine.startRedrive(current, wanted).catch(busy);
     return reply.code(202).send({ redrive: job });
   });
 
