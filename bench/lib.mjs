@@ -60,8 +60,9 @@ export async function produce(url, key, bodies, { connections = 4, ratePerSec, o
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       }
       sent += body.count;
+      const t = performance.now();
       await post(body, urls[c % urls.length]);
-      onAck?.(body, performance.now());
+      onAck?.(body, performance.now(), performance.now() - t);
     }
   }));
   agent.destroy();
@@ -125,6 +126,14 @@ export async function stopProcess(proc) {
   if (proc.exitCode !== null) return;
   proc.kill("SIGTERM");
   await new Promise((r) => { proc.once("exit", r); setTimeout(() => { proc.kill("SIGKILL"); r(); }, 10_000); });
+}
+
+/** Resident memory of a process now (VmRSS), in MB. */
+export function rssMb(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch { return null; }
 }
 
 /** Peak resident memory of a process so far (VmHWM), in MB. */

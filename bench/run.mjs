@@ -7,13 +7,15 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { makeBodies, median, peakRssMb, percentile, produce, startProcess, startReceiver, stopProcess } from "./lib.mjs";
+import { makeBodies, median, peakRssMb, percentile, produce, rssMb, startProcess, startReceiver, stopProcess } from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, bullmq, ingest, fresh, backlog, fanout, pg).
+const STEADY_BACKLOG = Number(process.env.BENCH_STEADY_BACKLOG ?? 5_000_000);
+const MEMORY_EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 2_000_000);
+// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, bullmq, ingest, fresh, backlog, fanout, pg, steady, memory).
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const wanted = (name) => !ONLY || ONLY.has(name);
 const ADMIN = "bench-admin-token-0123456789";
@@ -145,6 +147,63 @@ async function serverMode(k, n, tag) {
   return result;
 }
 
+/**
+ * Steady state (SPEC section 9): a paused Current holds a large backlog; another Current
+ * receives 10,000 events/s in requests of 100 while /metrics is scraped every second.
+ * Reports ingest latency p99 and the event loop's p99 delay per 1-s scrape window (prom-client
+ * resets its histogram at every scrape).
+ */
+async function steadyState(held, seconds, tag) {
+  const receiver = await startReceiver();
+  const s = await startCurrents();
+  const paused = await s.addCurrent(receiver.url);
+  await s.api("POST", `/api/v1/currents/${paused}/pause`);
+  log(`  steady state: building a paused backlog of ${held.toLocaleString("en-US")} events...`);
+  await produce(`${s.url}/v1/events`, KEY, makeBodies(held, 1000, `${tag}held`), { connections: 4 });
+  await s.addCurrent(receiver.url);
+  const lags = [];
+  let scraping = true;
+  const scraper = (async () => {
+    while (scraping) {
+      const text = await (await fetch(`${s.url}/metrics`)).text();
+      const m = /nodejs_eventloop_lag_p99_seconds (\S+)/.exec(text);
+      if (m) lags.push(Number(m[1]) * 1000);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  const latencies = [];
+  const rate = 10_000;
+  await produce(`${s.url}/v1/events`, KEY, makeBodies(rate * seconds, 100, `${tag}live`), { connections: 4, ratePerSec: rate, onAck: (_b, _at, ms) => latencies.push(ms) });
+  scraping = false;
+  await scraper;
+  latencies.sort((a, b) => a - b);
+  const windows = lags.slice(2).sort((a, b) => a - b); // the first scrapes cover the backlog build
+  await s.stop();
+  await receiver.close();
+  return { ingestP99: percentile(latencies, 99), lagP99Median: median(windows), lagP99Worst: windows[windows.length - 1] };
+}
+
+/** Memory: RSS after a warm-up, then after `n` more deliveries; the growth in MB. */
+async function memoryGrowth(n, tag) {
+  const receiver = await startReceiver();
+  const s = await startCurrents();
+  await s.addCurrent(receiver.url);
+  const warm = Math.min(200_000, n / 10);
+  await produce(`${s.url}/v1/events`, KEY, makeBodies(warm, 500, `${tag}w`));
+  await receiver.waitFor(warm);
+  await new Promise((r) => setTimeout(r, 2000));
+  const before = rssMb(s.proc.pid);
+  for (let done = 0; done < n; done += 200_000) {
+    await produce(`${s.url}/v1/events`, KEY, makeBodies(Math.min(200_000, n - done), 500, `${tag}m${done}`));
+  }
+  await receiver.waitFor(warm + n);
+  await new Promise((r) => setTimeout(r, 2000));
+  const after = rssMb(s.proc.pid);
+  await s.stop();
+  await receiver.close();
+  return { before, after, growth: after - before };
+}
+
 async function repeat(label, fn) {
   const values = [];
   for (let r = 0; r < RUNS; r++) {
@@ -189,6 +248,21 @@ for (const k of wanted("pg") ? [1, 2, 3] : []) {
   const r = await repeat(`server mode, ${k} process(es)`, (t) => serverMode(k, Math.round(EVENTS / 2), t));
   add(`server mode (PostgreSQL), ${k} process(es): ingest events/s`, "events/s", stats(r.map((x) => x.ingest)), "-", relay.median);
   add(`server mode (PostgreSQL), ${k} process(es): end to end events/s`, "events/s", stats(r.map((x) => x.e2e)), "-", relay.median);
+}
+
+if (wanted("steady")) {
+  const r = await steadyState(STEADY_BACKLOG, 30, "steady");
+  log(`  steady state: ${JSON.stringify(r)}`);
+  const one = (v) => ({ median: v, min: v, max: v });
+  add(`steady state (10,000 events/s, ${STEADY_BACKLOG.toLocaleString("en-US")} held by a paused Current, /metrics every 1 s): ingest p99 ms`, "ms", one(r.ingestP99), "<= 50");
+  add("steady state: event-loop p99 delay ms, median 1-s window", "ms", one(r.lagP99Median), "<= 20");
+  add("steady state: event-loop p99 delay ms, worst 1-s window", "ms", one(r.lagP99Worst), "-");
+}
+if (wanted("memory")) {
+  const r = await memoryGrowth(MEMORY_EVENTS, "mem");
+  log(`  memory: ${JSON.stringify(r)}`);
+  const one = (v) => ({ median: v, min: v, max: v });
+  add(`memory: RSS growth MB over ${MEMORY_EVENTS.toLocaleString("en-US")} deliveries after warm-up (from ${Math.round(r.before)} MB)`, "MB", one(r.growth), "<= 20");
 }
 
 const ratioE2eBull = e2e.median / bull.median;

@@ -88,7 +88,8 @@ export function checkSettings(
       if (value === null || value === "") continue; // cleared
       if (typeof value !== "string") throw invalid(`settings.${s.key}`, "must be a string");
       if (value.length > 4096) throw invalid(`settings.${s.key}`, "must be at most 4096 characters");
-      if (/[\r\n]/.test(value)) throw invalid(`settings.${s.key}`, "must not contain line breaks");
+      // Secrets travel in HTTP headers: visible ASCII only (a token that could never be sent is refused now, not at every attempt).
+      if (!/^[\x21-\x7E]+$/.test(value)) throw invalid(`settings.${s.key}`, "must be visible ASCII characters only (no spaces, control or non-ASCII characters)");
       secrets[s.key] = value;
       continue;
     }
@@ -108,5 +109,28 @@ export function checkSettings(
     }
     plain[s.key] = value;
   }
+  // A kept secret never follows the endpoint to another host: changing the host needs the secret again.
+  if (previous) {
+    for (const s of partner.settings.filter((x) => x.type === "url")) {
+      const before = hostOf(previous.plain[s.key]);
+      const after = hostOf(plain[s.key]);
+      if (before === after) continue;
+      for (const k of Object.keys(secrets)) {
+        const given = Object.hasOwn(input, k) && input[k] !== previous.hints[k];
+        if (!given && secrets[k] === previous.secrets[k]) {
+          throw invalid(`settings.${k}`, `the ${s.label.toLowerCase()} moves to another host (${after ?? "none"}): send ${k} again, it is never sent to a new host without you`);
+        }
+      }
+    }
+  }
   return { plain, secrets };
+}
+
+function hostOf(url: unknown): string | undefined {
+  if (typeof url !== "string") return undefined;
+  try {
+    return new URL(url).host.toLowerCase();
+  } catch {
+    return undefined;
+  }
 }

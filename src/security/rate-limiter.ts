@@ -11,6 +11,14 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** Seconds to wait before `cost` tokens are there (0: now), without taking any. */
+  waitFor(key: string, cost = 1): number {
+    const b = this.#buckets.get(key);
+    if (!b) return 0;
+    const tokens = Math.min(this.burst, b.tokens + ((this.now() - b.at) / 1000) * this.ratePerSecond);
+    return tokens >= cost ? 0 : Math.max(1, Math.ceil((cost - tokens) / this.ratePerSecond));
+  }
+
   /** Takes `cost` tokens; returns 0 when allowed, else the seconds to wait before retrying. */
   take(key: string, cost: number): number {
     const now = this.now();

@@ -14,7 +14,11 @@ for (const [net, prefix] of [
   ["198.51.100.0", 24], ["203.0.113.0", 24], ["224.0.0.0", 4], ["240.0.0.0", 4],
 ] as const) blocked.addSubnet(net, prefix, "ipv4");
 for (const [net, prefix] of [
-  ["::", 128], ["::1", 128], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8], ["64:ff9b::", 96], ["2001:db8::", 32], ["100::", 64],
+  // unspecified, loopback and IPv4-compatible (::a.b.c.d, deprecated), SIIT (::ffff:0:a.b.c.d),
+  // unique-local, link-local, multicast, NAT64 well-known and local-use, documentation,
+  // discard, 6to4 (2002::/16 embeds an IPv4 address) and Teredo.
+  ["::", 96], ["::ffff:0:0:0", 96], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8], ["64:ff9b::", 96], ["64:ff9b:1::", 48],
+  ["2001:db8::", 32], ["100::", 64], ["2002::", 16], ["2001::", 32],
 ] as const) blocked.addSubnet(net, prefix, "ipv6");
 
 /** Maps ::ffff:a.b.c.d (and its hex spelling) to a.b.c.d so the IPv4 rules apply. */
@@ -102,7 +106,8 @@ export function checkEndpointUrl(raw: string, policy: PolicyLike): string | unde
   if (url.protocol !== "https:" && url.protocol !== "http:") return "must use https://";
   if (url.protocol === "http:" && !allowPrivate) return "must use https:// (plain http is only allowed with private endpoints)";
   if (url.username || url.password) return "must not carry credentials in the URL (use the bearer token)";
-  const host = url.hostname.replace(/^\[|\]$/g, "");
+  // "localhost." is localhost: trailing dots are dropped before any check.
+  const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.+$/, "");
   if (!allowPrivate) {
     if (isIP(host) !== 0 && isRefusedAddress(host, policy)) return "points to a loopback, private or reserved address";
     if (/^localhost$|\.localhost$|\.internal$|\.local$/i.test(host)) return "points to a local host name";

@@ -14,6 +14,7 @@ import { scanBody } from "../ingest/scan-body.js";
 import { bearerToken } from "../security/credentials.js";
 import { SESSION_COOKIE, SessionStore, readCookie } from "../security/sessions.js";
 import { sessionRoutes } from "./routes/session.js";
+import { RateLimiter } from "../security/rate-limiter.js";
 import { adminMiscRoutes } from "./routes/admin-misc.js";
 import { currentActionRoutes } from "./routes/current-actions.js";
 import { currentRoutes } from "./routes/currents.js";
@@ -154,12 +155,20 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
 
   ingestRoutes(app, s);
   const sessions = new SessionStore(undefined, s.now);
-  sessionRoutes(app, s, sessions);
+  // Failed admin authentications, by the login form or the Authorization header: 10, then one every 6 s, per address.
+  const failedAuth = new RateLimiter(10 / 60, 10, s.now);
+  sessionRoutes(app, s, sessions, failedAuth);
 
   void app.register(async (admin) => {
     admin.addHook("onRequest", async (request) => {
       const bearer = bearerToken(request.headers.authorization);
+      if (bearer) {
+        // While an address is over its failed tries, no token is even looked at.
+        const blocked = failedAuth.waitFor(request.ip);
+        if (blocked > 0) throw new ClientError(429, "too_many_failures", `too many failed authentications from this address; retry in ${blocked} s`).retryAfter(blocked);
+      }
       let role = s.credentials.adminRole(bearer);
+      if (bearer && !role) failedAuth.take(request.ip, 1);
       const mutating = request.method !== "GET" && request.method !== "HEAD";
       if (!role && !bearer) {
         // Dashboard session: HttpOnly cookie, plus the CSRF token for any change.

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { CurrentRecord } from "../../src/currents/model.js";
 import type { Store } from "../../src/store/port.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
@@ -9,50 +9,70 @@ import { tempDir } from "../support/harness.js";
 import { createDatabase, dropDatabase } from "../support/postgres.js";
 
 /**
- * The storage port's contract, written once and run against every adapter. Skipped here:
- * nothing. (Behaviour only one adapter has: SQLite's writer thread and tail cache are
- * covered in test/unit; PostgreSQL's many processes in test/e2e/server-mode.test.ts.)
+ * The storage port's contract, written once and run against every adapter. Every case opens
+ * a store of its own (a fresh data dir, a fresh database), so no case depends on another's
+ * order or leftovers. Skipped: nothing. (Behaviour only one adapter has: SQLite's writer
+ * thread and tail cache are covered in test/unit and test/e2e/store-failures; PostgreSQL's
+ * many processes in test/e2e/server-mode.test.ts.)
  */
 const HOUR = 3_600_000;
-interface Adapter { name: string; open(): Promise<Store>; cleanup(): Promise<void>; newerSchema(): Promise<() => Promise<unknown>> }
+interface Adapter {
+  name: string;
+  /** A fresh, empty store; `second` opens another handle on the same one (another process's view, where the adapter allows it). */
+  fresh(): Promise<{ store: Store; second?: () => Promise<Store>; newerSchema: () => Promise<() => Promise<unknown>> }>;
+  cleanup(): Promise<void>;
+}
 
 function sqliteAdapter(): Adapter {
-  const dir = tempDir("contract-");
+  const dirs: string[] = [];
   return {
     name: "sqlite",
-    open: async () => openSqliteStore({ dataDir: dir, dedupeWindowMs: HOUR }),
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-    newerSchema: async () => {
-      const s = openSqliteStore({ dataDir: dir, dedupeWindowMs: HOUR });
-      await s.close();
-      const Database = (await import("better-sqlite3")).default;
-      const db = new Database(`${dir}/currents.db`);
-      db.prepare("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)").run();
-      db.close();
-      return async () => openSqliteStore({ dataDir: dir, dedupeWindowMs: HOUR });
+    async fresh() {
+      const dir = tempDir("contract-");
+      dirs.push(dir);
+      const store = openSqliteStore({ dataDir: dir, dedupeWindowMs: HOUR });
+      return {
+        store,
+        newerSchema: async () => {
+          const other = tempDir("contract-newer-");
+          dirs.push(other);
+          await openSqliteStore({ dataDir: other, dedupeWindowMs: HOUR }).close();
+          const Database = (await import("better-sqlite3")).default;
+          const db = new Database(`${other}/currents.db`);
+          db.prepare("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)").run();
+          db.close();
+          return async () => openSqliteStore({ dataDir: other, dedupeWindowMs: HOUR });
+        },
+      };
     },
+    cleanup: async () => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); },
   };
 }
 
 function postgresAdapter(): Adapter {
-  let db: { name: string; url: string } | undefined;
+  const dbs: string[] = [];
+  const open = (url: string) => openPostgresStore({ url, dedupeWindowMs: HOUR, poolMax: 4 });
   return {
     name: "postgres",
-    open: async () => {
-      db ??= await createDatabase();
-      return openPostgresStore({ url: db.url, dedupeWindowMs: HOUR, poolMax: 4 });
+    async fresh() {
+      const db = await createDatabase();
+      dbs.push(db.name);
+      return {
+        store: await open(db.url),
+        second: () => open(db.url),
+        newerSchema: async () => {
+          const other = await createDatabase();
+          dbs.push(other.name);
+          await (await open(other.url)).close();
+          const c = new pg.Client({ connectionString: other.url });
+          await c.connect();
+          await c.query("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)");
+          await c.end();
+          return () => open(other.url);
+        },
+      };
     },
-    cleanup: async () => { if (db) await dropDatabase(db.name); },
-    newerSchema: async () => {
-      db ??= await createDatabase();
-      await (await openPostgresStore({ url: db.url, dedupeWindowMs: HOUR })).close();
-      const c = new pg.Client({ connectionString: db.url });
-      await c.connect();
-      await c.query("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)");
-      await c.end();
-      const url = db.url;
-      return async () => openPostgresStore({ url, dedupeWindowMs: HOUR });
-    },
+    cleanup: async () => { for (const d of dbs) await dropDatabase(d); },
   };
 }
 
@@ -66,19 +86,22 @@ const ev = (id: string, type = "t.a", workspace = "w1", body = `{"id":"${id}","t
 
 describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage contract", ({ make }) => {
   const adapter = make();
-  let store: Store;
-  beforeAll(async () => {
-    store = await adapter.open();
-    await store.config.ensureWorkspace("w1", 1);
-    await store.config.ensureWorkspace("w2", 1);
-  });
-  afterAll(async () => {
-    await store?.close();
-    await adapter.cleanup();
-  });
+  const open: Store[] = [];
+  /** A fresh store with workspaces w1 and w2 (and, on request, three events: 1 t.a, 2 t.b in w1; 3 t.a in w2). */
+  const fresh = async (withEvents = false) => {
+    const f = await adapter.fresh();
+    open.push(f.store);
+    await f.store.config.ensureWorkspace("w1", 1);
+    await f.store.config.ensureWorkspace("w2", 1);
+    if (withEvents) await f.store.events.append([ev("1"), ev("2", "t.b"), ev("3", "t.a", "w2")], 1_000_000);
+    return { ...f, store: f.store, second: f.second && (async () => { const s = await f.second!(); open.push(s); return s; }) };
+  };
+  afterEach(async () => { for (const s of open.splice(0)) await s.close(); });
+  afterAll(() => adapter.cleanup());
 
   describe(adapter.name, () => {
     it("appends durably in order, keeps bodies byte for byte, and skips ids seen within the window", async () => {
+      const { store } = await fresh();
       const now = 1_000_000;
       const [a, b] = await Promise.all([store.events.append([ev("1"), ev("2", "t.b"), ev("1")], now), store.events.append([ev("2", "t.b"), ev("3", "t.a", "w2")], now)]);
       expect(a).toEqual(["stored", "stored", "duplicate"]);
@@ -93,7 +116,9 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       expect(await store.events.headSeq()).toBe(4);
     });
 
-    it("reads by selection with a limit and a scan limit, and counts", async () => {
+    it("reads by selection with a limit and a scan limit, counts, and finds a seq by time", async () => {
+      const { store } = await fresh(true);
+      await store.events.append([ev("4")], 2_000_000);
       const r1 = await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: 0, limit: 1, scanLimit: 100 });
       expect(r1).toEqual({ events: [expect.objectContaining({ seq: 1 })], scannedTo: 1 });
       expect(await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: 1, limit: 10, scanLimit: 2 })).toEqual({ events: [], scannedTo: 3 });
@@ -102,10 +127,78 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, 0, 3)).count).toBe(1);
       expect(await store.events.count({ workspace: "w1", types: [] }, 0)).toEqual({ count: 0, oldestReceivedAt: null });
       expect(await store.events.seqBefore(1_000_001)).toBe(3);
+      expect(await store.events.seqBefore(2_000_001)).toBe(4);
       expect(await store.events.seqBefore(0)).toBe(0);
     });
 
+    it("counts across many buckets exactly as a scan would, also after retention (bounded counting)", async () => {
+      const { store } = await fresh();
+      const n = 40_000; // more than two buckets of 16,384
+      for (let i = 0; i < n; i += 1_000) {
+        await store.events.append(Array.from({ length: 1_000 }, (_, k) => ev(`b${i + k}`, (i + k) % 3 === 0 ? "t.b" : "t.a", (i + k) % 7 === 0 ? "w2" : "w1", "{}")), 10 + Math.floor((i + 1_000) / 10_000));
+      }
+      const expected = (after: number, to = n, types = ["t.a"]) => {
+        let c = 0;
+        for (let s = after + 1; s <= to; s++) if (types.includes((s - 1) % 3 === 0 ? "t.b" : "t.a") && (s - 1) % 7 !== 0) c++;
+        return c;
+      };
+      for (const after of [0, 1, 16_383, 16_384, 16_385, 20_000, 32_767, 39_999]) {
+        expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, after)).count, `after ${after}`).toBe(expected(after));
+      }
+      expect((await store.events.count({ workspace: "w1", types: ["t.a", "t.b"] }, 100, 33_000)).count).toBe(expected(100, 33_000, ["t.a", "t.b"]));
+      expect((await store.events.count({ workspace: "w1", types: ["t.b"] }, 16_000)).oldestReceivedAt).toBe(11);
+      let gone = 0;
+      for (let k = 0; k < 4; k++) gone += await store.events.deleteUpTo(33_000, 10_000);
+      expect(gone).toBe(33_000);
+      expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, 33_000)).count).toBe(expected(33_000));
+    });
+
+    it("two appenders and a reader at once: the reader's cursor sees every event exactly once", async () => {
+      const { store, second } = await fresh();
+      const other = second ? await second() : store; // another process where the adapter has several
+      const seen: string[] = [];
+      let done = false;
+      const reader = (async () => {
+        let after = 0;
+        for (;;) {
+          const finished = done;
+          const r = await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: after, limit: 500, scanLimit: 5_000 });
+          for (const e of r.events) seen.push(JSON.parse(e.body).id as string);
+          after = r.scannedTo;
+          if (finished && r.events.length === 0 && after >= (await store.events.headSeq())) return;
+          await new Promise((res) => setImmediate(res));
+        }
+      })();
+      const appender = async (s: Store, tag: string) => {
+        for (let i = 0; i < 40; i++) await s.events.append(Array.from({ length: 25 }, (_, k) => ev(`${tag}-${i}-${k}`)), 5);
+      };
+      await Promise.all([appender(store, "a"), appender(other, "b"), appender(store, "c")]);
+      done = true;
+      await reader;
+      expect(seen.length).toBe(3_000);
+      expect(new Set(seen).size).toBe(3_000);
+    });
+
+    it("retention deleting while a reader goes through the log: reads go on, from the oldest kept", async () => {
+      const { store } = await fresh();
+      for (let i = 0; i < 10; i++) await store.events.append(Array.from({ length: 500 }, (_, k) => ev(`r${i}-${k}`)), 5);
+      const deleting = (async () => { let n = 0; for (let k = 0; k < 10; k++) n += await store.events.deleteUpTo(2_500, 250); return n; })();
+      let after = 0;
+      let got = 0;
+      for (;;) {
+        const r = await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: after, limit: 100, scanLimit: 1_000 });
+        got += r.events.length;
+        if (r.scannedTo === after) break;
+        after = r.scannedTo;
+      }
+      expect(await deleting).toBe(2_500);
+      expect(got).toBeGreaterThanOrEqual(2_500);
+      expect(after).toBe(5_000);
+    });
+
     it("deletes up to a seq in chunks and prunes old ids; seqs are never reused", async () => {
+      const { store } = await fresh(true);
+      await store.events.append([ev("1")], 1_000_000 + HOUR + 1); // seen again later
       expect(await store.events.deleteUpTo(3, 2)).toBe(2);
       expect(await store.events.deleteUpTo(3, 2)).toBe(1);
       expect(await store.events.deleteUpTo(3, 2)).toBe(0);
@@ -116,7 +209,8 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       expect(await store.events.headSeq()).toBe(5);
     });
 
-    it("keeps settings, workspaces and ingest keys", async () => {
+    it("keeps settings, workspaces (strict or not) and ingest keys", async () => {
+      const { store } = await fresh();
       expect(await store.config.getSetting("k")).toBeUndefined();
       await store.config.setSetting("k", "v1");
       await store.config.setSetting("k", "v2");
@@ -130,7 +224,6 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       expect(await store.config.setWorkspaceStrict("w2", true)).toBe(true);
       expect(await store.config.setWorkspaceStrict("nope", true)).toBe(false);
       expect(await store.config.strictWorkspaces()).toEqual(["w2"]);
-      await store.config.setWorkspaceStrict("w2", false);
       expect(await store.config.findIngestKey("h1")).toEqual(key);
       expect((await store.config.listIngestKeys("w2")).map((k) => k.id)).toEqual(["key2"]);
       expect(await store.config.revokeIngestKey("key1", 9)).toBe(true);
@@ -138,7 +231,8 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       expect((await store.config.findIngestKey("h1"))?.revokedAt).toBe(9);
     });
 
-    it("keeps Currents, their progress (acked position never goes back), secrets, history and audit", async () => {
+    it("keeps Currents with compare-and-set, their progress (never going back), secrets, history and audit", async () => {
+      const { store } = await fresh();
       await store.config.insertCurrent(current("c1"), zero);
       await store.config.insertCurrent(current("c2", ["t.b"], { workspace: "w2", createdAt: 2 }), { ...zero, ackedSeq: 3 });
       expect(await store.config.updateCurrent({ ...current("c1"), name: "renamed", status: "active", updatedAt: 7, batching: { maxInFlight: 2 } })).toBe(true);
@@ -149,6 +243,8 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       // A launch moves the position in the same step, only when the write happens.
       expect(await store.config.updateCurrent({ ...current("c2", ["t.b"], { workspace: "w2", createdAt: 2 }), version: 7 }, 99)).toBe(false);
       expect((await store.config.getProgress("c2"))?.ackedSeq).toBe(3);
+      expect(await store.config.updateCurrent({ ...current("c2", ["t.b"], { workspace: "w2", createdAt: 2 }), status: "active" }, 99)).toBe(true);
+      expect((await store.config.getProgress("c2"))?.ackedSeq).toBe(99);
       expect((await store.config.listCurrents()).map((c) => c.id)).toEqual(["c1", "c2"]);
       expect((await store.config.listCurrents("w2")).map((c) => c.id)).toEqual(["c2"]);
       await store.config.replaceSecrets([{ id: "c1", secretsEnc: "resealed" }]);
@@ -160,17 +256,22 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       await store.config.addHistory({ currentId: "c1", at: 1, kind: "status", status: "active", message: "launched" });
       await store.config.addHistory({ currentId: "c1", at: 2, kind: "notice", status: null, message: "hello" });
       expect((await store.config.listHistory("c1", 10)).map((h) => h.message)).toEqual(["hello", "launched"]);
+      expect(await store.config.pruneHistory(2, 10)).toBe(1);
       await store.config.addAudit({ at: 1, actor: "admin", action: "POST /x", target: "c1", status: 201, ip: "127.0.0.1", requestId: "r1" });
       await store.config.addAudit({ at: 2, actor: "admin", action: "DELETE /x", target: null, status: 204, ip: null, requestId: null });
       const audit = await store.config.listAudit(10);
       expect(audit.map((a) => a.action)).toEqual(["DELETE /x", "POST /x"]);
       expect((await store.config.listAudit(10, audit[0]?.id)).map((a) => a.action)).toEqual(["POST /x"]);
+      expect(await store.config.pruneAudit(2, 10)).toBe(1);
+      // A Current deleted while its progress is being written: the write is a no-op, nothing fails.
       expect(await store.config.deleteCurrent("c2")).toBe(true);
+      await store.config.updateProgress([{ currentId: "c2", ackedSeq: 100, deliveredDelta: 1 }]);
       expect(await store.config.deleteCurrent("c2")).toBe(false);
       expect(await store.config.getProgress("c2")).toBeUndefined();
     });
 
     it("keeps the per-minute series (points replaced, summed, cleaned up)", async () => {
+      const { store } = await fresh();
       const p = { currentId: "c1", minute: 100, delivered: 5, failed: 1, p50Ms: 12.5, p99Ms: 80, backlog: 3, oldestAgeMs: 900 };
       await store.config.upsertMinutes([p, { ...p, minute: 101, delivered: 2, p50Ms: null, p99Ms: null, backlog: null, oldestAgeMs: null }]);
       await store.config.upsertMinutes([{ ...p, delivered: 6 }]);
@@ -180,24 +281,31 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       expect(await store.config.deleteMinutesBefore(101)).toBe(1);
     });
 
-    it("keeps dead letters per Current", async () => {
+    it("keeps dead letters per Current, counted in the same step, paged by id, aged out", async () => {
+      const { store } = await fresh();
+      await store.config.insertCurrent(current("c1"), zero);
       const l = { currentId: "c1", seq: 1, body: '{"id":"x"}', status: 400, reason: "refused alone", excerpt: "bad", createdAt: 3 };
-      await store.deadLetters.add([l, { ...l, seq: 2, status: null }]);
+      await store.deadLetters.add([l, { ...l, seq: 2, status: null, createdAt: 10 }]);
+      expect((await store.config.getProgress("c1"))?.deadLettered).toBe(2);
       const list = await store.deadLetters.list("c1", 10);
       expect(list.map((d) => [d.seq, d.status])).toEqual([[1, 400], [2, null]]);
       expect(await store.deadLetters.count("c1")).toBe(2);
+      expect(await store.deadLetters.ids("c1", 1)).toEqual([list[0]?.id]);
+      expect(await store.deadLetters.ids("c1", 10, list[0]?.id)).toEqual([list[1]?.id]);
       expect((await store.deadLetters.list("c1", 10, list[0]?.id)).map((d) => d.seq)).toEqual([2]);
       expect((await store.deadLetters.get("c1", [list[1]?.id ?? 0, 999_999])).map((d) => d.seq)).toEqual([2]);
       expect(await store.deadLetters.get("other", [list[1]?.id ?? 0])).toEqual([]);
-      expect(await store.deadLetters.remove("c1", [list[0]?.id ?? 0])).toBe(1);
-      expect(await store.deadLetters.count("c1")).toBe(1);
+      expect(await store.deadLetters.pruneBefore(5, 10)).toEqual([{ currentId: "c1", count: 1 }]);
+      expect(await store.deadLetters.remove("c1", [list[1]?.id ?? 0])).toBe(1);
+      expect(await store.deadLetters.count("c1")).toBe(0);
     });
 
     it("grants a lease to one owner at a time until it expires or is released", async () => {
+      const { store } = await fresh();
       expect(await store.leases.acquire("current:c1", "p1", 60_000)).toBe(true);
       expect(await store.leases.acquire("current:c1", "p2", 60_000)).toBe(false);
       expect(await store.leases.acquire("current:c1", "p1", 60_000)).toBe(true); // renewal
-      expect((await store.leases.live("current:")).map((l) => [l.name, l.owner])).toEqual([["current:c1", "p1"]]);
+      expect((await store.leases.live("current:")).map((x) => [x.name, x.owner])).toEqual([["current:c1", "p1"]]);
       await store.leases.release("current:c1", "p2"); // not the owner: no effect
       expect(await store.leases.acquire("current:c1", "p2", 60_000)).toBe(false);
       await store.leases.release("current:c1", "p1");
@@ -208,11 +316,13 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
     });
 
     it("answers ping while open", async () => {
+      const { store } = await fresh();
       expect(await store.ping()).toBe(true);
     });
 
     it("refuses a schema newer than it understands", async () => {
-      const reopen = await adapter.newerSchema();
+      const { newerSchema } = await fresh();
+      const reopen = await newerSchema();
       await expect(reopen()).rejects.toThrow(/schema version 999, newer than this Currents understands/);
     });
   });

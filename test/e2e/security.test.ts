@@ -85,6 +85,9 @@ describe("SSRF guard", () => {
     "https://127.1/x", "https://[::1]/x", "https://[::ffff:127.0.0.1]/x", "https://[::ffff:7f00:1]/x", "https://169.254.169.254/latest/meta-data",
     "https://10.0.0.1/x", "https://172.16.5.4/x", "https://192.168.1.1/x", "https://100.64.0.1/x", "https://0.0.0.0/x",
     "https://[fd00::1]/x", "https://[fe80::1]/x", "https://224.0.0.1/x", "https://localhost/x", "https://api.localhost/x",
+    // IPv4-compatible, SIIT, 6to4, NAT64 local-use, Teredo, and a trailing dot
+    "https://[::127.0.0.1]/x", "https://[::ffff:0:127.0.0.1]/x", "https://[2002:7f00:1::]/x", "https://[64:ff9b:1::7f00:1]/x",
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x", "https://localhost./x", "https://api.localhost../x",
     "file:///etc/passwd", "gopher://example.com/", "https://user:pw@example.com/x",
   ];
 
@@ -171,6 +174,35 @@ describe("hard edges", () => {
     for (let i = 0; i < 12; i++) statuses.push((await login(`guess-${i}`)).status);
     expect(statuses.slice(0, 9).every((x) => x === 401)).toBe(true); // with the wrong login above: 10 failures allowed
     expect(statuses.slice(10)).toContain(429);
+  });
+
+  it("slows guessing through the Authorization header too: after 10 failures even the right token waits", async () => {
+    const svc = await service();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await svc.call("GET", "/api/v1/currents", undefined, `wrong-token-${i}`)).status);
+    expect(statuses.slice(0, 10).every((x) => x === 401)).toBe(true);
+    const throttled = await svc.call("GET", "/api/v1/currents", undefined, `wrong-token-x`);
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await svc.admin("GET", "/api/v1/currents")).status).toBe(429);
+  });
+
+  it("refuses a bearer token no HTTP header can carry, and never sends a kept token to a new host", async () => {
+    const svc = await service();
+    for (const token of ["tök-1234", "tok\u0001en", "two words"]) {
+      const r = await svc.admin("POST", "/api/v1/currents", { name: "x", partner: "heap", settings: { endpoint: "https://example.com/x", bearerToken: token }, events: [] });
+      expect(r.status, token).toBe(400);
+      expect(r.body.error.field).toBe("settings.bearerToken");
+    }
+    const created = await svc.admin("POST", "/api/v1/currents", { name: "x", partner: "heap", settings: { endpoint: "https://example.com/x", bearerToken: "secret-abcd" }, events: [] });
+    const id = created.body.id as string;
+    const moved = await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { endpoint: "https://evil.example.net/x", bearerToken: "****abcd" } });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.field).toBe("settings.bearerToken");
+    expect(moved.body.error.message).toMatch(/another host/);
+    // Same host, another path: the kept token stays. A new host with the token given again: fine.
+    expect((await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { endpoint: "https://example.com/other", bearerToken: "****abcd" } })).status).toBe(200);
+    expect((await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { endpoint: "https://other.example.org/x", bearerToken: "secret-efgh" } })).status).toBe(200);
   });
 
   it("closes the connection of a client that stalls in the middle of its request", async () => {

@@ -12,16 +12,16 @@ function cookie(req: FastifyRequest, value: string, maxAgeSeconds: number): stri
 }
 
 /** Dashboard login / logout: POST, GET and DELETE /api/v1/session. */
-export function sessionRoutes(app: FastifyInstance, s: Services, sessions: SessionStore): void {
-  const failedLogins = new RateLimiter(10 / 60, 10, s.now); // 10 failed tries, then one every 6 s, per address
+export function sessionRoutes(app: FastifyInstance, s: Services, sessions: SessionStore, failedLogins: RateLimiter): void {
 
   app.post("/api/v1/session", {
     schema: { body: Type.Object({ token: Type.String({ maxLength: 512 }) }, { additionalProperties: false }) },
   }, async (req, reply) => {
+    const blocked = failedLogins.waitFor(req.ip);
+    if (blocked > 0) throw new ClientError(429, "too_many_logins", `too many failed logins; retry in ${blocked} s`).retryAfter(blocked);
     const role = s.credentials.adminRole((req.body as { token: string }).token);
     if (!role) {
-      const wait = failedLogins.take(req.ip, 1);
-      if (wait > 0) throw new ClientError(429, "too_many_logins", `too many failed logins; retry in ${wait} s`).retryAfter(wait);
+      failedLogins.take(req.ip, 1);
       throw new ClientError(401, "unauthorized", "this token is not valid");
     }
     const session = sessions.create(role);

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { AppendOutcome, EventLog, EventSelection, NewEvent, ReadEventsQuery, ReadEventsResult, StoredEvent } from "../port.js";
+import { type BucketQueries, type CountResult, bucketOf, countByBuckets } from "../bucket-counts.js";
 import { seqBeforeBySearch } from "../seq-before.js";
 import { guarded } from "./errors.js";
 
@@ -35,6 +36,10 @@ WITH input AS (
   FROM (SELECT f.* FROM firsts f JOIN fresh ON fresh.workspace_id = f.ws AND fresh.event_id = f.id ORDER BY f.ord) f
 ), stored AS (
   INSERT INTO events (seq, workspace_id, event_type, received_at, body) SELECT seq, ws, type, $2, body FROM numbered
+), counted AS (
+  INSERT INTO event_counts AS c (workspace_id, event_type, bucket, n)
+  SELECT ws, type, seq >> 14, count(*) FROM numbered GROUP BY 1, 2, 3
+  ON CONFLICT (workspace_id, event_type, bucket) DO UPDATE SET n = c.n + excluded.n
 )
 SELECT ord::int AS ord, seq FROM numbered`;
 
@@ -128,14 +133,26 @@ export class PostgresEventLog implements EventLog {
     return { events, scannedTo: events.length >= q.limit ? (events[events.length - 1] as StoredEvent).seq : upper };
   }
 
-  async count(sel: EventSelection, afterSeq: number, toSeq?: number): Promise<{ count: number; oldestReceivedAt: number | null }> {
-    if (sel.types.length === 0) return { count: 0, oldestReceivedAt: null };
-    const { rows } = await guarded(() => this.pool.query<{ count: number; oldest: number | null }>(
-      `SELECT count(*)::bigint AS count, min(received_at) AS oldest FROM events
-       WHERE seq > $1 AND ($2::bigint IS NULL OR seq <= $2) AND workspace_id = $3 AND event_type = ANY($4)`,
-      [afterSeq, toSeq ?? null, sel.workspace, sel.types]));
-    return { count: rows[0]?.count ?? 0, oldestReceivedAt: rows[0]?.oldest ?? null };
+  /** Bounded: whole buckets are summed from event_counts, only the two end buckets are scanned (see bucket-counts.ts). */
+  async count(sel: EventSelection, afterSeq: number, toSeq?: number): Promise<CountResult> {
+    const head = await this.headSeq();
+    return countByBuckets(this.#bucketQueries, sel, afterSeq, Math.min(toSeq ?? head, head));
   }
+
+  readonly #bucketQueries: BucketQueries = {
+    scan: async (sel, afterSeq, uptoSeq) => {
+      const { rows } = await guarded(() => this.pool.query<{ count: number; oldest: number | null }>(
+        `SELECT count(*)::bigint AS count, min(received_at) AS oldest FROM events
+         WHERE seq > $1 AND seq <= $2 AND workspace_id = $3 AND event_type = ANY($4)`, [afterSeq, uptoSeq, sel.workspace, sel.types]));
+      return { count: Number(rows[0]?.count ?? 0), oldestReceivedAt: rows[0]?.oldest ?? null };
+    },
+    sumBuckets: async (sel, from, to) => Number((await guarded(() => this.pool.query<{ n: number }>(
+      "SELECT coalesce(sum(n), 0)::bigint AS n FROM event_counts WHERE workspace_id = $1 AND event_type = ANY($2) AND bucket BETWEEN $3 AND $4",
+      [sel.workspace, sel.types, from, to]))).rows[0]?.n ?? 0),
+    firstBucket: async (sel, from, to) => (await guarded(() => this.pool.query<{ b: number | null }>(
+      "SELECT min(bucket) AS b FROM event_counts WHERE workspace_id = $1 AND event_type = ANY($2) AND bucket BETWEEN $3 AND $4 AND n > 0",
+      [sel.workspace, sel.types, from, to]))).rows[0]?.b ?? undefined,
+  };
 
   async seqBefore(receivedBefore: number): Promise<number> {
     const head = await this.headSeq();
@@ -144,8 +161,15 @@ export class PostgresEventLog implements EventLog {
   }
 
   async deleteUpTo(uptoSeq: number, maxRows: number): Promise<number> {
-    return guarded(async () => (await this.pool.query(
-      "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= $1 ORDER BY seq LIMIT $2)", [uptoSeq, maxRows])).rowCount ?? 0);
+    return guarded(async () => {
+      const { rows } = await this.pool.query<{ n: number; hi: number | null }>(
+        `WITH gone AS (DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE seq <= $1 ORDER BY seq LIMIT $2) RETURNING seq)
+         SELECT count(*)::bigint AS n, max(seq) AS hi FROM gone`, [uptoSeq, maxRows]);
+      const hi = rows[0]?.hi;
+      // Buckets now empty of events lose their counts.
+      if (hi != null) await this.pool.query("DELETE FROM event_counts WHERE bucket < $1", [bucketOf(Number(hi) + 1)]);
+      return Number(rows[0]?.n ?? 0);
+    });
   }
 
   async pruneDedupe(seenBefore: number, maxRows: number): Promise<number> {

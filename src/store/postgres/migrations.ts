@@ -79,6 +79,17 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
       CREATE INDEX audit_log_at ON audit_log (at);
     `,
   },
+  {
+    version: 4,
+    name: "event counts per workspace, type and bucket of 16,384 seqs (pending counts without scans)",
+    sql: `
+      CREATE TABLE event_counts (
+        workspace_id text NOT NULL, event_type text NOT NULL, bucket bigint NOT NULL, n bigint NOT NULL,
+        PRIMARY KEY (workspace_id, event_type, bucket)
+      );
+      INSERT INTO event_counts SELECT workspace_id, event_type, seq >> 14, count(*) FROM events GROUP BY 1, 2, 3;
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */

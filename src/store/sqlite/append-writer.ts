@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { bucketOf } from "../bucket-counts.js";
 
 /**
  * One append request as it crosses to the writer: events as parallel arrays, the bodies
@@ -29,15 +30,32 @@ export class AppendWriter {
   readonly #markSeen: Database.Statement;
   readonly #refreshSeen: Database.Statement;
   readonly #insert: Database.Statement;
+  readonly #count: Database.Statement;
+  /** (workspace, type, bucket) -> events stored by the transaction under way. */
+  readonly #counts = new Map<string, { ws: string; type: string; bucket: number; n: number }>();
 
   constructor(private readonly db: Database.Database, private readonly dedupeWindowMs: number) {
     this.#markSeen = db.prepare("INSERT OR IGNORE INTO event_ids (key, seen_at) VALUES (?, ?)");
     this.#refreshSeen = db.prepare("UPDATE event_ids SET seen_at = ? WHERE key = ? AND seen_at < ?");
     this.#insert = db.prepare("INSERT INTO events (workspace_id, event_type, received_at, body) VALUES (?, ?, ?, ?)");
+    this.#count = db.prepare("INSERT INTO event_counts (workspace_id, event_type, bucket, n) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET n = n + excluded.n");
   }
 
   write(requests: readonly AppendRequest[]): AppendReply[] {
-    return this.db.transaction(() => requests.map((r) => this.#one(r)))();
+    this.#counts.clear();
+    return this.db.transaction(() => {
+      const replies = requests.map((r) => this.#one(r));
+      for (const c of this.#counts.values()) this.#count.run(c.ws, c.type, c.bucket, c.n);
+      return replies;
+    })();
+  }
+
+  #counted(ws: string, type: string, seq: number): void {
+    const bucket = bucketOf(seq);
+    const key = `${ws}\u0000${type}\u0000${bucket}`;
+    const c = this.#counts.get(key);
+    if (c) c.n++;
+    else this.#counts.set(key, { ws, type, bucket, n: 1 });
   }
 
   #one(r: AppendRequest): AppendReply {
@@ -52,6 +70,7 @@ export class AppendWriter {
       const fresh = this.#markSeen.run(key, r.now).changes > 0 || this.#refreshSeen.run(r.now, key, cutoff).changes > 0;
       const end = r.bodyEnds[i] as number;
       seqs[i] = fresh ? Number(this.#insert.run(r.workspaces[i], r.types[i], r.now, bytes.toString("utf8", start, end)).lastInsertRowid) : 0;
+      if (fresh) this.#counted(r.workspaces[i] as string, r.types[i] as string, seqs[i] as number);
       start = end;
     }
     return { id: r.id, seqs };

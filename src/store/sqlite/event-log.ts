@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { type AppendOutcome, type EventLog, type EventSelection, type NewEvent, type ReadEventsQuery, type ReadEventsResult, type StoredEvent, StoreFullError, StoreUnavailableError } from "../port.js";
+import { type BucketQueries, type CountResult, bucketOf, countByBuckets } from "../bucket-counts.js";
 import { seqBeforeBySearch } from "../seq-before.js";
 import { TailCache } from "../tail-cache.js";
 import { type AppendReply, type AppendRequest, packBodies } from "./append-writer.js";
@@ -66,6 +67,8 @@ export class SqliteEventLog implements EventLog {
   #tailWantedUntil = 0;
   #readStatements = new Map<number, Database.Statement>();
   #countStatements = new Map<number, Database.Statement>();
+  #sumStatements = new Map<number, Database.Statement>();
+  #firstBucketStatements = new Map<number, Database.Statement>();
 
   constructor(private readonly db: Database.Database, file: string, dedupeWindowMs: number) {
     this.#head = (db.prepare("SELECT coalesce(max(seq), 0) AS s FROM events").get() as { s: number }).s;
@@ -212,13 +215,22 @@ export class SqliteEventLog implements EventLog {
     return { events, scannedTo };
   }
 
-  async count(sel: EventSelection, afterSeq: number, toSeq?: number): Promise<{ count: number; oldestReceivedAt: number | null }> {
-    if (sel.types.length === 0) return { count: 0, oldestReceivedAt: null };
-    const st = this.#statement(this.#countStatements, sel.types.length, (inList) =>
-      `SELECT count(*) AS count, min(received_at) AS oldestReceivedAt FROM events
-       WHERE seq > ? AND seq <= ? AND workspace_id = ? AND event_type IN (${inList})`);
-    return st.get(afterSeq, toSeq ?? this.#head, sel.workspace, ...sel.types) as { count: number; oldestReceivedAt: number | null };
+  /** Bounded: whole buckets are summed from event_counts, only the two end buckets are scanned (see bucket-counts.ts). */
+  async count(sel: EventSelection, afterSeq: number, toSeq?: number): Promise<CountResult> {
+    return countByBuckets(this.#bucketQueries, sel, afterSeq, Math.min(toSeq ?? this.#head, this.#head));
   }
+
+  readonly #bucketQueries: BucketQueries = {
+    scan: (sel, afterSeq, uptoSeq) => this.#statement(this.#countStatements, sel.types.length, (inList) =>
+      `SELECT count(*) AS count, min(received_at) AS oldestReceivedAt FROM events
+       WHERE seq > ? AND seq <= ? AND workspace_id = ? AND event_type IN (${inList})`).get(afterSeq, uptoSeq, sel.workspace, ...sel.types) as CountResult,
+    sumBuckets: (sel, from, to) => (this.#statement(this.#sumStatements, sel.types.length, (inList) =>
+      `SELECT coalesce(sum(n), 0) AS n FROM event_counts WHERE workspace_id = ? AND event_type IN (${inList}) AND bucket >= ? AND bucket <= ?`)
+      .get(sel.workspace, ...sel.types, from, to) as { n: number }).n,
+    firstBucket: (sel, from, to) => (this.#statement(this.#firstBucketStatements, sel.types.length, (inList) =>
+      `SELECT min(bucket) AS b FROM event_counts WHERE workspace_id = ? AND event_type IN (${inList}) AND bucket >= ? AND bucket <= ? AND n > 0`)
+      .get(sel.workspace, ...sel.types, from, to) as { b: number | null }).b ?? undefined,
+  };
 
   async seqBefore(receivedBefore: number): Promise<number> {
     return seqBeforeBySearch(this.#head, receivedBefore, (seq) => this.db.prepare("SELECT seq, received_at AS receivedAt FROM events WHERE seq >= ? ORDER BY seq LIMIT 1").get(seq) as { seq: number; receivedAt: number } | undefined);
@@ -228,7 +240,12 @@ export class SqliteEventLog implements EventLog {
     const lo = (this.db.prepare("SELECT min(seq) AS lo FROM events").get() as { lo: number | null }).lo;
     if (lo === null || lo > uptoSeq) return 0;
     const hi = Math.min(uptoSeq, lo + maxRows - 1);
-    return this.db.prepare("DELETE FROM events WHERE seq >= ? AND seq <= ?").run(lo, hi).changes;
+    return this.db.transaction(() => {
+      const n = this.db.prepare("DELETE FROM events WHERE seq >= ? AND seq <= ?").run(lo, hi).changes;
+      // Buckets now empty of events lose their counts (a bucket holds seqs b*2^14 .. (b+1)*2^14-1).
+      this.db.prepare("DELETE FROM event_counts WHERE bucket < ?").run(bucketOf(hi + 1));
+      return n;
+    })();
   }
 
   async pruneDedupe(seenBefore: number, maxRows: number): Promise<number> {

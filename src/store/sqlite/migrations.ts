@@ -148,6 +148,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX audit_log_at ON audit_log (at);
     `,
   },
+  {
+    version: 7,
+    name: "event counts per workspace, type and bucket of 16,384 seqs (pending counts without scans)",
+    sql: `
+      CREATE TABLE event_counts (
+        workspace_id TEXT NOT NULL, event_type TEXT NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, event_type, bucket)
+      ) WITHOUT ROWID;
+      INSERT INTO event_counts SELECT workspace_id, event_type, seq >> 14, count(*) FROM events GROUP BY 1, 2, 3;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
