@@ -166,7 +166,7 @@ async function steadyState(held, seconds, tag) {
   const scraper = (async () => {
     while (scraping) {
       const text = await (await fetch(`${s.url}/metrics`)).text();
-      const m = /nodejs_eventloop_lag_p99_seconds (\S+)/.exec(text);
+      const m = /^\w*nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
       if (m) lags.push(Number(m[1]) * 1000);
       await new Promise((r) => setTimeout(r, 1000));
     }
@@ -177,31 +177,38 @@ async function steadyState(held, seconds, tag) {
   scraping = false;
   await scraper;
   latencies.sort((a, b) => a - b);
+  log(`  steady state: ${lags.length} scrapes`);
   const windows = lags.slice(2).sort((a, b) => a - b); // the first scrapes cover the backlog build
   await s.stop();
   await receiver.close();
   return { ingestP99: percentile(latencies, 99), lagP99Median: median(windows), lagP99Worst: windows[windows.length - 1] };
 }
 
-/** Memory: RSS after a warm-up, then after `n` more deliveries; the growth in MB. */
+/**
+ * Memory: RSS sampled after every 200,000 deliveries past a warm-up. RSS moves up and down with
+ * garbage collection, so the growth is the median of the last three samples minus the median of
+ * the first three: a leak shows as a trend, a collection as noise.
+ */
 async function memoryGrowth(n, tag) {
   const receiver = await startReceiver();
   const s = await startCurrents();
   await s.addCurrent(receiver.url);
-  const warm = Math.min(200_000, n / 10);
+  const warm = 300_000; // past the tail cache's 100,000 events, and the heap's first growth
   await produce(`${s.url}/v1/events`, KEY, makeBodies(warm, 500, `${tag}w`));
   await receiver.waitFor(warm);
-  await new Promise((r) => setTimeout(r, 2000));
-  const before = rssMb(s.proc.pid);
+  const samples = [];
   for (let done = 0; done < n; done += 200_000) {
-    await produce(`${s.url}/v1/events`, KEY, makeBodies(Math.min(200_000, n - done), 500, `${tag}m${done}`));
+    const chunk = Math.min(200_000, n - done);
+    await produce(`${s.url}/v1/events`, KEY, makeBodies(chunk, 500, `${tag}m${done}`));
+    await receiver.waitFor(warm + done + chunk);
+    samples.push(rssMb(s.proc.pid));
+    log(`  memory: ${done + chunk} deliveries after warm-up, RSS ${Math.round(samples[samples.length - 1])} MB`);
   }
-  await receiver.waitFor(warm + n);
-  await new Promise((r) => setTimeout(r, 2000));
-  const after = rssMb(s.proc.pid);
   await s.stop();
   await receiver.close();
-  return { before, after, growth: after - before };
+  const before = median(samples.slice(0, 3));
+  const after = median(samples.slice(-3));
+  return { before, after, growth: after - before, samples: samples.map(Math.round) };
 }
 
 async function repeat(label, fn) {

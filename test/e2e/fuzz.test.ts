@@ -86,3 +86,43 @@ describe("fuzzing", () => {
     expect((await fetch(`${svc.url}/healthz`)).status).toBe(200);
   });
 });
+
+describe("fuzzing the PostgreSQL store (server mode)", () => {
+  let pgSvc: Service;
+  let db: { name: string; url: string };
+  beforeAll(async () => {
+    const { createDatabase } = await import("../support/postgres.js");
+    db = await createDatabase();
+    pgSvc = await startService({ config: { ingestRateLimit: 100_000_000, databaseUrl: db.url, masterKey: "ab".repeat(32) } });
+  });
+  afterAll(async () => {
+    await pgSvc?.close();
+    const { dropDatabase } = await import("../support/postgres.js");
+    await dropDatabase(db.name);
+  });
+
+  /** Values PostgreSQL's json refuses where JSON.parse does not, or that stress its text handling. */
+  const hostileValue = fc.constantFrom("\ud83d", "\ude00", "a\ud800b", "\u0000", "\\u0000", "1e400", 12345678901234567890, "\u2028", "\uFFFF", "é".repeat(3000));
+  const hostileEvent = fc.tuple(fc.constantFrom(...types), fc.nat(1000), hostileValue).map(([type, n, v]) => {
+    const e = sampleEvent(type, { n, id: `pgfz-${n}-${Math.random()}` }) as Record<string, Record<string, unknown>>;
+    (e.properties ??= {}).hostile = v;
+    return e as unknown;
+  });
+
+  it("no 5xx, and a hostile request never fails a valid one sent at the same moment (one commit group)", async () => {
+    const before = await pgSvc.app.services.store.events.size();
+    let acked = 0;
+    const post = (b: string) => rawPost(`${pgSvc.url}/v1/events`, b, { authorization: `Bearer ${INGEST}`, "content-type": "application/json" });
+    await fc.assert(fc.asyncProperty(fc.array(fc.oneof(hostileEvent, mutatedEvent), { minLength: 1, maxLength: 10 }), async (events) => {
+      const valid = [sampleEvent(types[0] as string, { id: `valid-${Math.random()}` })];
+      const [h, v] = await Promise.all([post(JSON.stringify({ events })), post(JSON.stringify({ events: valid }))]);
+      expect(h.status, h.text).toBeLessThan(500);
+      expect(v.status, v.text).toBe(200);
+      for (const r of [h, v]) if (r.status === 200) {
+        const answer = JSON.parse(r.text) as { accepted: number; duplicates: number };
+        acked += answer.accepted - answer.duplicates;
+      }
+    }), { numRuns: 200 });
+    expect(await pgSvc.app.services.store.events.size()).toBe(before + acked);
+  });
+});

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { AppendOutcome, EventLog, EventSelection, NewEvent, ReadEventsQuery, ReadEventsResult, StoredEvent } from "../port.js";
+import { type AppendOutcome, type EventLog, type EventSelection, type NewEvent, type ReadEventsQuery, type ReadEventsResult, type StoredEvent, StoreUnavailableError } from "../port.js";
 import { type BucketQueries, type CountResult, bucketOf, countByBuckets } from "../bucket-counts.js";
 import { seqBeforeBySearch } from "../seq-before.js";
 import { guarded } from "./errors.js";
@@ -70,7 +70,19 @@ export class PostgresEventLog implements EventLog {
         const outcomes = await guarded(() => this.#write(batch));
         batch.forEach((p, i) => p.resolve(outcomes[i] as AppendOutcome[]));
       } catch (error) {
-        for (const p of batch) p.reject(error);
+        if (error instanceof StoreUnavailableError || batch.length === 1) {
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        // Something in one request failed the whole group: each request is written alone,
+        // so it fails only itself and the others' events are stored.
+        for (const p of batch) {
+          try {
+            p.resolve((await guarded(() => this.#write([p])))[0] as AppendOutcome[]);
+          } catch (own) {
+            p.reject(own);
+          }
+        }
       }
     }
     this.#flushing = undefined;
