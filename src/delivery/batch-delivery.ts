@@ -45,6 +45,8 @@ export interface BatchControl {
   backoff(untilMs: number): void;
   /** No request of the Current goes before this time (a partner's Retry-After holds them all). */
   heldUntil?(): number;
+  /** False while this process's lease on the Current is not confirmed: attempts wait (server mode). */
+  leaseHeld?(): boolean;
   /** Distinguishes replays and redrives in the Idempotency-Key. */
   readonly keyPrefix?: string;
 }
@@ -79,6 +81,10 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     const held = (control.heldUntil?.() ?? 0) - deps.now();
     if (held > 0) {
       await sleep(held, control.signal);
+      continue;
+    }
+    if (control.leaseHeld && !control.leaseHeld()) {
+      await sleep(200, control.signal);
       continue;
     }
     const request = partner.buildRequest({ bodies, idempotencyKey }, settings, deps.now());

@@ -13,6 +13,8 @@ export interface WorkerDeps extends DeliveryDeps {
    * written: a crash then re-sends at most `maxInFlight` batches (server mode).
    */
   readonly persistProgress?: () => Promise<void>;
+  /** Whether this process still surely holds the Current's lease (checked before every attempt). */
+  readonly leaseHeld?: (currentId: string) => boolean;
 }
 
 export interface WorkerSpec {
@@ -251,6 +253,7 @@ export class CurrentWorker {
         this.#backoffUntil = Math.max(this.#backoffUntil, until);
       },
       heldUntil: () => this.#backoffUntil,
+      leaseHeld: this.#deps.leaseHeld && (() => (this.#deps.leaseHeld as (id: string) => boolean)(this.currentId)),
     }, events);
   }
 }

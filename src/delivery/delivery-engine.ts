@@ -77,7 +77,8 @@ export class DeliveryEngine {
 
   async start(): Promise<void> {
     await this.#sync();
-    this.#syncTimer = setInterval(() => void this.#sync(), Math.min(2_000, this.#o.config.leaseMs / 3));
+    // Every second: a Current paused or changed through another process stops or restarts here within ~1 s.
+    this.#syncTimer = setInterval(() => void this.#sync(), Math.min(1_000, this.#o.config.leaseMs / 3));
     this.#syncTimer.unref();
     this.#flushTimer = setInterval(() => void this.flushProgress(), this.#o.progressFlushMs ?? 200);
     this.#flushTimer.unref();
@@ -214,6 +215,7 @@ export class DeliveryEngine {
         // Server mode: another process takes over from the written position after a crash,
         // so a batch's slot is freed only once its position is written.
         persistProgress: this.#o.store.kind === "postgres" ? () => (this.#persisting = this.#persisting.then(() => this.flushProgress())) : undefined,
+        leaseHeld: (id) => this.#ownership.holds(id),
       },
     );
     this.#workers.set(current.id, worker);

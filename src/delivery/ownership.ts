@@ -40,10 +40,21 @@ export class Ownership {
     return this.#members;
   }
 
+  /** Takes or renews a Current's lease. The renewal counts from when it was asked, not answered. */
   async claim(currentId: string): Promise<boolean> {
+    const askedAt = this.o.now();
     const got = await this.o.store.leases.acquire(`current:${currentId}`, this.owner, this.o.leaseMs);
-    if (got) this.#renewedAt.set(currentId, this.o.now());
+    if (got) this.#renewedAt.set(currentId, askedAt);
     return got;
+  }
+
+  /**
+   * True while this process's lease on the Current is surely still its own (renewed less than
+   * 80 % of the lease time ago): a worker checks it before every attempt, so a process cut
+   * off from the store stops sending before another may take the Current over.
+   */
+  holds(currentId: string): boolean {
+    return (this.#renewedAt.get(currentId) ?? -Infinity) >= this.o.now() - this.o.leaseMs * 0.8;
   }
 
   async release(currentId: string): Promise<void> {
@@ -58,10 +69,19 @@ export class Ownership {
 
   /** Renews, takes and lets go of Currents; stops workers whose lease could not be renewed. */
   async sync(workers: OwnedWorkers): Promise<void> {
+    // A store that hangs must not hold the fencing below back: give up waiting at half the lease.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer from the store within ${Math.round(this.o.leaseMs / 2)} ms`)), this.o.leaseMs / 2);
+    });
+    const balancing = this.#balance(workers);
+    balancing.catch(() => undefined);
     try {
-      await this.#balance(workers);
+      await Promise.race([balancing, timeout]);
     } catch (error) {
       this.o.logger.warn({ err: { message: (error as Error).message } }, "could not renew delivery leases; will retry");
+    } finally {
+      clearTimeout(timer);
     }
     const deadline = this.o.now() - this.o.leaseMs * 0.8;
     for (const id of workers.running().keys()) {

@@ -188,4 +188,32 @@ describe("server mode on PostgreSQL", () => {
     expect((await api(p.url, "DELETE", `/api/v1/currents/${id}`)).status).toBe(204);
     expect((await api(p.url, "GET", "/api/v1/cluster")).body.currents.map((c: { currentId: string }) => c.currentId)).not.toContain(id);
   }, 120_000);
+
+  it("a change made through one process holds on another within 2 s: a new key, a revoked key, a paused Current", async () => {
+    const [a, b] = [await startProcess(), await startProcess()];
+    const ingest = (url: string, key: string, id: string) => fetch(`${url}/v1/events`, {
+      method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify({ events: [sampleEvent(TYPE, { id, n: 1 })] }),
+    }).then((r) => r.status);
+    const created = (await api(a.url, "POST", "/api/v1/ingest-keys", { workspace: "default" })).body;
+    const t0 = Date.now();
+    await waitFor(async () => (await ingest(b.url, created.key, `k-${Date.now()}`)) === 200, 2_000, "the key created on A to work on B");
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect((await api(a.url, "DELETE", `/api/v1/ingest-keys/${created.id}`)).status).toBe(204);
+    const t1 = Date.now();
+    await waitFor(async () => (await ingest(b.url, created.key, `r-${Date.now()}`)) === 401, 2_000, "the key revoked on A to be refused by B");
+    expect(Date.now() - t1).toBeLessThan(2_000);
+    // A Current paused through one process stops being sent by whichever process delivers it.
+    const { id, receiver } = await launch(a.url, "P");
+    await waitFor(async () => (await api(a.url, "GET", "/api/v1/cluster")).body.currents.some((c: { currentId: string }) => c.currentId === id), 10_000, "the Current's lease");
+    const owner = (await api(a.url, "GET", "/api/v1/cluster")).body.currents.find((c: { currentId: string }) => c.currentId === id).process as string;
+    const other = (await api(a.url, "GET", "/api/v1/cluster")).body.process === owner ? b : a;
+    expect((await api(other.url, "POST", `/api/v1/currents/${id}/pause`)).status).toBe(200);
+    const t2 = Date.now();
+    await waitFor(async () => !(await api(a.url, "GET", "/api/v1/cluster")).body.currents.some((c: { currentId: string }) => c.currentId === id), 2_000, "the owner to let the paused Current go");
+    expect(Date.now() - t2).toBeLessThan(2_000);
+    const before = receiver.events().length;
+    expect(await ingest(other.url, INGEST, "after-pause")).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(receiver.events().length).toBe(before);
+  }, 60_000);
 });

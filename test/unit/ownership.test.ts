@@ -97,4 +97,33 @@ describe("Ownership: which process delivers which Current", () => {
     expect(w.ids()).toEqual([]);
     (store as { leases: unknown }).leases = leases;
   });
+
+  it("fences itself even when the store hangs (no answer at all), and counts a renewal from when it was asked", async () => {
+    dir = tempDir("ownership-");
+    store = openSqliteStore({ dataDir: dir, dedupeWindowMs: 1000 });
+    await store.config.ensureWorkspace("w", 1);
+    await store.config.insertCurrent(current("a"), { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null });
+    const leaseMs = 1_500;
+    const p = new Ownership({ store, leaseMs, logger, now: Date.now });
+    const w = fakeWorkers();
+    const leases = store.leases;
+    // A slow answer: the renewal counts from when it was asked.
+    let asked = 0;
+    (store as { leases: unknown }).leases = { ...leases, acquire: async (...args: Parameters<typeof leases.acquire>) => {
+      if (args[0] === "current:a") asked = Date.now();
+      await new Promise((r) => setTimeout(r, 200));
+      return leases.acquire(...args);
+    }, release: leases.release.bind(leases), live: leases.live.bind(leases) };
+    await p.sync(w);
+    expect(w.ids()).toEqual(["a"]);
+    await new Promise((r) => setTimeout(r, Math.max(0, asked + leaseMs * 0.8 - Date.now()) + 20));
+    expect(p.holds("a")).toBe(false); // 80 % of the lease after it was asked, not answered
+    // Now the store hangs for good: sync still returns, and the worker is stopped.
+    (store as { leases: unknown }).leases = { acquire: () => new Promise(() => undefined), release: async () => undefined, live: () => new Promise(() => undefined) };
+    const started = Date.now();
+    await p.sync(w);
+    expect(Date.now() - started).toBeLessThan(leaseMs);
+    expect(w.ids()).toEqual([]);
+    (store as { leases: unknown }).leases = leases;
+  });
 });

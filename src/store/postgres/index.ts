@@ -26,7 +26,12 @@ const types = {
 
 /** Opens the server-mode store: a connection pool, migrated to this version's schema. */
 export async function openPostgresStore(o: PostgresStoreOptions): Promise<Store> {
-  const connection: pg.ClientConfig = { connectionString: o.url, connectionTimeoutMillis: 5_000, types, application_name: "currents" };
+  // Every query has a deadline: the server cancels a statement after 10 s, the client gives up
+  // after 15 s (a hung database or network), so no caller waits forever and leases can fence.
+  const connection: pg.ClientConfig = {
+    connectionString: o.url, connectionTimeoutMillis: 5_000, types, application_name: "currents",
+    statement_timeout: 10_000, query_timeout: 15_000, idle_in_transaction_session_timeout: 30_000,
+  };
   const pool = new pg.Pool({ ...connection, max: o.poolMax ?? 10, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on("error", (err) => o.logger?.warn({ err: { message: err.message } }, "a database connection was lost; the pool opens a new one when needed"));
