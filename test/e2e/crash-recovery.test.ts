@@ -122,15 +122,22 @@ describe("kill -9 during retries and during a split", () => {
 
   it("keeps the events of a batch that was being split, and dead-letters the poison event", async () => {
     const delivered = new Set<unknown>();
+    let poisonRefused = 0;
     const { acked, child, currentId } = await run((r) => {
-      if (r.events.some((e) => e.id === "poison")) return { delayMs: 30, status: 400 };
+      if (r.events.some((e) => e.id === "poison")) {
+        poisonRefused++;
+        return { delayMs: 30, status: 400 };
+      }
       for (const e of r.events) delivered.add(e.id);
       return { status: 200 };
     }, (r) => r.requests.filter((q) => q.events.some((e) => e.id === "poison")).length >= 3); // killed in the middle of the bisection
     await waitFor(() => acked.every((id) => id === "poison" || delivered.has(id)), 30_000, "every acknowledged event after the restart");
     await waitFor(async () => (await api(child.url, "GET", `/api/v1/currents/${currentId}`)).body.stats.deadLettered >= 1, 15_000, "the dead letter");
     const letters = (await api(child.url, "GET", `/api/v1/currents/${currentId}/dead-letters`)).body.deadLetters as Array<{ event: { id: string } }>;
-    expect(letters.every((l) => l.event.id === "poison")).toBe(true);
-    expect(delivered.has("poison")).toBe(false);
+    // (at least once: a bisection cut short by the kill may dead-letter the poison event twice)
+    expect(new Set(letters.map((l) => l.event.id))).toEqual(new Set(["poison"]));
+    // Every other acknowledged event was accepted by the partner; the poison one was offered and refused.
+    expect(new Set([...delivered].filter((id) => id !== "poison"))).toEqual(new Set(acked.filter((id) => id !== "poison")));
+    expect(poisonRefused).toBeGreaterThan(3);
   });
 });

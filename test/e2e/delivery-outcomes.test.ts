@@ -105,10 +105,10 @@ describe("outcome of every attempt", () => {
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.status === "failing");
     const failing = (await svc.admin("GET", `/api/v1/currents/${id}`)).body;
     expect(failing.statusReason).toMatch(/401/);
+    expect(svc.app.services.engine.delivers(id)).toBe(false); // stopped sending: no worker
     const sentWhileFailing = receiver.requests.length;
     await svc.ingest(events(20, "g"));
-    await new Promise((r) => setTimeout(r, 200));
-    expect(receiver.requests.length).toBe(sentWhileFailing); // stopped sending
+    expect(receiver.requests.length).toBe(sentWhileFailing);
     expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.pending).toBe(40);
     const updated = await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { bearerToken: "good-token-1234" } });
     expect(updated.body.status).toBe("active");
@@ -119,14 +119,27 @@ describe("outcome of every attempt", () => {
   });
 
   it("keeps up to maxInFlight batches in flight at once, and no more", async () => {
+    // The partner answers nothing until three requests are open at once (so the sender must
+    // reach three), then answers them all: a fourth open request would be seen.
     let inFlight = 0;
     let peak = 0;
-    const receiver = await startReceiver(() => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      setTimeout(() => inFlight--, 150);
-      return { delayMs: 150, status: 200 };
+    let held: Array<() => void> = [];
+    const http = await import("node:http");
+    const got: string[] = [];
+    const server = http.createServer((req, res) => {
+      let raw = "";
+      req.on("data", (c: Buffer) => (raw += c.toString()));
+      req.on("end", () => {
+        for (const e of (JSON.parse(raw) as { events: Array<{ id: string }> }).events) got.push(e.id);
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        held.push(() => { inFlight--; res.writeHead(200).end("{}"); });
+        if (held.length >= 3) for (const answer of held.splice(0)) answer();
+        else setTimeout(() => { for (const answer of held.splice(0)) answer(); }, 2_000); // the tail of the stream
+      });
     });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const receiver = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, events: () => got.map((id) => ({ id })), close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) } as unknown as Receiver;
     receivers.push(receiver);
     svc = await startService();
     const id = await launchCurrent(svc, receiver.url, [TYPE], { batching: { lingerMs: 10, maxBatchEvents: 10, maxInFlight: 3 } });
@@ -134,6 +147,7 @@ describe("outcome of every attempt", () => {
     await waitFor(async () => (await svc!.admin("GET", `/api/v1/currents/${id}`)).body.stats.pending === 0, 20_000);
     expect(peak).toBe(3);
     expect(new Set(receiver.events().map((e) => e.id)).size).toBe(200);
+    held = [];
   });
 
   it("isolates Currents: one hanging endpoint never delays another", async () => {

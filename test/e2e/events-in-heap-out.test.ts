@@ -36,8 +36,11 @@ describe("events in, Heap out", () => {
     expect((await svc.ingest(selected.map((t) => sampleEvent(t)), key.body.key)).body.accepted).toBe(selected.length);
 
     const expected = sent.filter((e) => selected.includes(e.event_type as string));
-    await waitFor(() => receiver!.events().length >= expected.length, 15_000, "all selected events");
-    await new Promise((r) => setTimeout(r, 300)); // nothing more arrives
+    // Nothing is left to send once the Current has nothing pending: what it delivered is all that arrives.
+    await waitFor(async () => {
+      const { stats } = (await svc!.admin("GET", `/api/v1/currents/${id}`)).body;
+      return stats.pending === 0 && stats.delivered >= expected.length;
+    }, 15_000, "all selected events");
     const got = receiver.events();
     expect(got.length).toBe(expected.length);
     const byId = new Map(got.map((e) => [e.id, e]));
@@ -73,13 +76,13 @@ describe("events in, Heap out", () => {
   it("acknowledges a repeated id but stores and delivers it once", async () => {
     receiver = await use.receiver();
     svc = await use.service();
-    await launchCurrent(svc, receiver.url, ["users.messages.pushnotification.Send"]);
+    const id = await launchCurrent(svc, receiver.url, ["users.messages.pushnotification.Send"]);
     const e = sampleEvent("users.messages.pushnotification.Send", { id: "same-id" });
     expect((await svc.ingest([e, e])).body).toEqual({ accepted: 2, duplicates: 1, rejected: [], warnings: [] });
     expect((await svc.ingest([e])).body).toEqual({ accepted: 1, duplicates: 1, rejected: [], warnings: [] });
-    await waitFor(() => receiver!.events().length === 1);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(async () => (await svc!.admin("GET", `/api/v1/currents/${id}`)).body.stats.pending === 0 && receiver!.events().length >= 1);
     expect(receiver.events().length).toBe(1);
+    expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.delivered).toBe(1);
   });
 
   it("pauses without losing events and delivers the backlog on resume", async () => {
@@ -87,12 +90,14 @@ describe("events in, Heap out", () => {
     svc = await use.service();
     const id = await launchCurrent(svc, receiver.url, ["users.messages.sms.Delivery"]);
     expect((await svc.admin("POST", `/api/v1/currents/${id}/pause`)).body.status).toBe("paused");
+    expect(svc.app.services.engine.delivers(id)).toBe(false); // no worker: nothing can be sent
+    const ingestedAt = Date.now();
     await svc.ingest(Array.from({ length: 50 }, (_, n) => sampleEvent("users.messages.sms.Delivery", { n })));
-    await new Promise((r) => setTimeout(r, 300));
     expect(receiver.requests.length).toBe(0);
     const paused = await svc.admin("GET", `/api/v1/currents/${id}`);
     expect(paused.body.stats.pending).toBe(50);
-    expect(paused.body.stats.oldestPendingAgeMs).toBeGreaterThanOrEqual(0);
+    expect(paused.body.stats.oldestPendingAgeMs).toBeLessThanOrEqual(Date.now() - ingestedAt + 50);
+    expect(paused.body.stats.oldestPendingAgeMs).not.toBeNull();
     expect((await svc.admin("POST", `/api/v1/currents/${id}/resume`)).body.status).toBe("active");
     await waitFor(() => receiver!.events().length === 50);
   });

@@ -57,7 +57,8 @@ describe("/metrics, /healthz, /readyz", () => {
     expect(total).toBe(12);
     const last = series.points[series.points.length - 1];
     expect(last).toMatchObject({ backlog: 0, failed: 0 });
-    expect(last.p50Ms).toBeGreaterThanOrEqual(0);
+    expect(last.p50Ms).toBeGreaterThan(0);
+    expect(last.p50Ms).toBeLessThanOrEqual(last.p99Ms);
     expect((await svc.admin("GET", `/api/v1/currents/${id}/series?window=week`)).status).toBe(400);
   });
 
