@@ -18,7 +18,7 @@ afterAll(async () => {
   await receiver.close();
 });
 
-async function cli(args: string[], token = ADMIN): Promise<{ code: number | null; out: string; err: string }> {
+async function cli(args: string[], token = ADMIN): Promise<{ code: number | string | null; out: string; err: string }> {
   const proc = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CURRENTS_URL: svc.url, CURRENTS_ADMIN_TOKEN: token }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";

@@ -58,7 +58,8 @@ describe("one process per data directory", () => {
     await exited(first.proc);
     const third = await startChild(dir);
     third.proc.kill("SIGTERM");
-    expect(await exited(third.proc)).toBe(0);
+    const end = await exited(third.proc);
+    expect(end, third.output()).toBe(0);
   });
 });
 

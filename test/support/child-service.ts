@@ -41,7 +41,8 @@ export async function startChild(dataDir: string, extraEnv: Record<string, strin
   return { proc, url, output: () => output };
 }
 
-export function exited(proc: ChildProcess): Promise<number | null> {
-  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode);
-  return new Promise((resolve) => proc.once("exit", (code) => resolve(code)));
+/** Resolves with the exit code, or the name of the signal that ended the process (e.g. "SIGSEGV"). */
+export function exited(proc: ChildProcess): Promise<number | string | null> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve(proc.exitCode ?? proc.signalCode);
+  return new Promise((resolve) => proc.once("exit", (code, signal) => resolve(code ?? signal)));
 }
