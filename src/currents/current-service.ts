@@ -13,43 +13,9 @@ import {
 } from "./current-input.js";
 import type { Notifier } from "../notices/notifier.js";
 import type { CurrentRecord, CurrentStatus } from "./model.js";
+import { type CurrentStats, type CurrentView, CurrentViews } from "./current-views.js";
 
-export interface CurrentStats {
-  delivered: number;
-  /** Events ever dead-lettered (deadLettered is how many are held now, after redrives and discards). */
-  deadLetteredTotal: number;
-  /** Delivered in the last 24 h (from the per-minute series, written every 10 s). */
-  delivered24h: number;
-  pending: number;
-  failedAttempts: number;
-  deadLettered: number;
-  expired: number;
-  oldestPendingAgeMs: number | null;
-  lastDeliveredAt: string | null;
-  lastError: string | null;
-  /** The running (or last) replay or redrive, with its progress. */
-  job: { kind: string; state: string; total: number; sent: number; startedAt: string | null; finishedAt: string | null; detail: string | null } | null;
-}
-
-/** What the API shows of a Current: secrets masked, never in clear. */
-export interface CurrentView {
-  id: string;
-  name: string;
-  partner: string;
-  workspace: string;
-  contactEmail: string | null;
-  settings: Record<string, unknown>;
-  events: readonly string[];
-  transformations: CurrentRecord["transformations"];
-  batching: CurrentRecord["batching"];
-  status: CurrentStatus;
-  statusReason: string | null;
-  statusSince: string;
-  createdAt: string;
-  updatedAt: string;
-  launchedAt: string | null;
-  stats: CurrentStats;
-}
+export type { CurrentStats, CurrentView } from "./current-views.js";
 
 /** Compare-and-set tries before a change is refused as busy (409). */
 const CAS_TRIES = 5;
@@ -60,6 +26,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 /** The Current lifecycle (see model.ts) over the store, with the delivery engine kept in step. */
 export class CurrentService {
   #engine: DeliveryEngine | undefined;
+  readonly #views: CurrentViews;
   #notifier: Notifier | undefined;
   readonly #lastDeadLetterNotice = new Map<string, number>();
 
@@ -69,7 +36,9 @@ export class CurrentService {
     private readonly config: Config,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.#views = new CurrentViews(store, now, () => this.#engine);
+  }
 
   attachEngine(engine: DeliveryEngine, notifier?: Notifier): void {
     this.#engine = engine;
@@ -333,50 +302,12 @@ export class CurrentService {
     this.logger.info({ currentId: id }, "current deleted");
   }
 
-  async stats(c: CurrentRecord): Promise<CurrentStats> {
-    await this.#engine?.flushProgress();
-    const p = await this.store.config.getProgress(c.id);
-    const pending = c.status === "draft" || !p
-      ? { count: 0, oldestReceivedAt: null }
-      : await this.store.events.count({ workspace: c.workspace, types: c.events }, p.ackedSeq);
-    return {
-      delivered: p?.delivered ?? 0,
-      delivered24h: await this.store.config.deliveredSince(c.id, Math.floor(this.now() / 60_000) - 1439),
-      pending: pending.count,
-      failedAttempts: p?.failedAttempts ?? 0,
-      deadLettered: await this.store.deadLetters.count(c.id),
-      deadLetteredTotal: p?.deadLettered ?? 0,
-      expired: p?.expired ?? 0,
-      oldestPendingAgeMs: pending.oldestReceivedAt === null ? null : Math.max(0, this.now() - pending.oldestReceivedAt),
-      lastDeliveredAt: iso(p?.lastDeliveredAt ?? null),
-      lastError: p?.lastError ?? null,
-      job: this.#jobView(c.id),
-    };
+  /** The Current's counters. */
+  stats(c: CurrentRecord): Promise<CurrentStats> {
+    return this.#views.stats(c);
   }
 
-  #jobView(id: string) {
-    const j = this.#engine?.job(id);
-    return j ? { ...j, startedAt: iso(j.startedAt), finishedAt: iso(j.finishedAt) } : null;
-  }
-
-  async view(c: CurrentRecord): Promise<CurrentView> {
-    return {
-      id: c.id,
-      name: c.name,
-      partner: c.partner,
-      workspace: c.workspace,
-      contactEmail: c.contactEmail,
-      settings: { ...c.settings, ...c.secretHints },
-      events: c.events,
-      transformations: c.transformations,
-      batching: c.batching,
-      status: c.status,
-      statusReason: c.statusReason,
-      statusSince: iso(c.statusSince) as string,
-      createdAt: iso(c.createdAt) as string,
-      updatedAt: iso(c.updatedAt) as string,
-      launchedAt: iso(c.launchedAt),
-      stats: await this.stats(c),
-    };
+  view(c: CurrentRecord): Promise<CurrentView> {
+    return this.#views.view(c);
   }
 }

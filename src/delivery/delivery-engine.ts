@@ -4,13 +4,12 @@ import type { CurrentRecord } from "../currents/model.js";
 import { partnerById } from "../partners/registry.js";
 import type { ResolvedSettings } from "../partners/define-partner.js";
 import type { Store } from "../store/port.js";
-import { randomUUID } from "node:crypto";
-import { sampleEvent } from "../catalog/sample-event.js";
 import type { AttemptResult } from "./attempt-outcome.js";
 import type { BatchTarget, DeliveryDeps } from "./batch-delivery.js";
 import { type AttemptRecord, CurrentWorker } from "./current-worker.js";
-import { type JobProgress, type RedriveSelection, runRedrive, runReplay } from "./range-jobs.js";
-import { applyTransformations } from "./transformations.js";
+import type { JobProgress } from "./range-jobs.js";
+import { AttemptLog } from "./attempt-log.js";
+import { OneOffJobs } from "./one-off-jobs.js";
 import { HttpSender } from "./http-sender.js";
 import { Ownership } from "./ownership.js";
 import { ProgressBuffer } from "./progress-buffer.js";
@@ -35,7 +34,6 @@ export interface DeliveryEngineOptions {
   readonly progressFlushMs?: number;
 }
 
-const ATTEMPTS_KEPT = 200;
 
 /**
  * Runs one CurrentWorker per active Current, wakes them when events arrive, and writes
@@ -46,11 +44,11 @@ export class DeliveryEngine {
   readonly #o: DeliveryEngineOptions;
   readonly #workers = new Map<string, CurrentWorker>();
   readonly #byWorkspace = new Map<string, Set<CurrentWorker>>();
-  readonly #attempts = new Map<string, AttemptRecord[]>();
+  readonly #attempts: AttemptLog;
   readonly #progress = new ProgressBuffer();
   readonly #sender: HttpSender;
   readonly #now: () => number;
-  readonly #jobs = new Map<string, { progress: JobProgress; abort: AbortController; done: Promise<void> }>();
+  readonly #jobs: OneOffJobs;
   readonly #ownership: Ownership;
   #flushTimer: NodeJS.Timeout | undefined;
   #syncTimer: NodeJS.Timeout | undefined;
@@ -63,6 +61,11 @@ export class DeliveryEngine {
     this.#now = options.now ?? Date.now;
     this.#sender = new HttpSender({ policy: endpointPolicy(options.config) });
     this.#ownership = new Ownership({ store: options.store, leaseMs: options.config.leaseMs, logger: options.logger, now: this.#now });
+    this.#attempts = new AttemptLog(options.logger, options.onAttempt);
+    this.#jobs = new OneOffJobs({
+      store: options.store, sender: this.#sender, now: this.#now, target: (c) => this.#target(c), batchSize: (c) => this.#batchSize(c),
+      deps: () => this.#deps(), onJobEnd: () => void this.flushProgress(),
+    });
   }
 
   /** Which process delivers which Current (leases), and the leases of periodic jobs. */
@@ -145,16 +148,13 @@ export class DeliveryEngine {
       await this.#stopWorker(currentId);
       await this.#ownership.release(currentId);
     });
-    const job = this.#jobs.get(currentId);
-    job?.abort.abort();
-    await job?.done;
-    this.#jobs.delete(currentId);
+    await this.#jobs.forget(currentId);
     this.#progress.forget(currentId);
-    this.#attempts.delete(currentId);
+    this.#attempts.forget(currentId);
   }
 
   attempts(currentId: string): readonly AttemptRecord[] {
-    return this.#attempts.get(currentId) ?? [];
+    return this.#attempts.recent(currentId);
   }
 
   async flushProgress(): Promise<void> {
@@ -174,10 +174,8 @@ export class DeliveryEngine {
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     if (this.#syncTimer) clearInterval(this.#syncTimer);
     await this.#serial;
-    for (const job of this.#jobs.values()) job.abort.abort();
     const owned = [...this.#workers.keys()];
-    await Promise.all(owned.map((id) => this.#stopWorker(id, graceMs)));
-    await Promise.all([...this.#jobs.values()].map((j) => j.done));
+    await Promise.all([this.#jobs.stopAll(), ...owned.map((id) => this.#stopWorker(id, graceMs))]);
     await this.flushProgress();
     await this.#ownership.releaseAll(owned);
     await this.#sender.close();
@@ -234,7 +232,7 @@ export class DeliveryEngine {
       },
       send: (req, timeoutMs, signal) => this.#sender.send(req, timeoutMs, signal),
       recordProgress: (u) => this.#progress.record(u),
-      recordAttempt: (id, a) => this.#recordAttempt(id, a),
+      recordAttempt: (id, a) => this.#attempts.record(id, a),
       onFailing: (id, reason) => this.#o.onFailing(id, reason),
       now: this.#now,
       random: this.#o.random ?? Math.random,
@@ -254,74 +252,29 @@ export class DeliveryEngine {
     return Math.min(current.batching.maxBatchEvents ?? this.#o.config.delivery.maxBatchEvents, partner?.limits.maxBatchEvents ?? 100);
   }
 
-  /** The connection check: `{"events":[]}` with the credentials. */
-  async connectionCheck(current: CurrentRecord, settings?: ResolvedSettings): Promise<AttemptResult> {
-    const t = settings ? { ...this.#target({ ...current, secretsEnc: null }), settings } : this.#target(current);
-    const req = t.partner.buildRequest({ bodies: [], idempotencyKey: `${current.id}:check:${this.#now()}` }, t.settings, this.#now());
-    return this.#sender.send(req, t.requestTimeoutMs);
+  /** The connection check, Send Test Events, replay and redrive (see one-off-jobs.ts). */
+  get jobs(): OneOffJobs {
+    return this.#jobs;
   }
 
-  /** Send Test Events: one sample of each selected type, marked as a test, in one request. */
-  async sendTestEvents(current: CurrentRecord): Promise<{ events: number; result: AttemptResult }> {
-    const t = this.#target(current);
-    const now = this.#now();
-    const bodies = current.events.map((type, n) => applyTransformations(JSON.stringify(sampleEvent(type, {
-      id: `currents-test-${randomUUID()}`, n, time: Math.floor(now / 1000), extraProperties: { currents_test_event: true },
-    })), current.transformations));
-    const req = t.partner.buildRequest({ bodies, idempotencyKey: `${current.id}:test:${now}` }, t.settings, now);
-    const result = await this.#sender.send(req, t.requestTimeoutMs);
-    this.#recordAttempt(current.id, {
-      at: this.#now(), events: bodies.length, status: result.kind === "answered" ? result.status : null, latencyMs: result.latencyMs,
-      outcome: "test", error: result.kind === "answered" ? (result.status < 300 ? null : `HTTP ${result.status}`) : result.error,
-    });
-    return { events: bodies.length, result };
+  connectionCheck(current: CurrentRecord, settings?: ResolvedSettings): Promise<AttemptResult> {
+    return this.#jobs.connectionCheck(current, settings);
   }
 
-  /** Replay or redrive in progress (or the last one) for a Current. */
+  sendTestEvents(current: CurrentRecord): Promise<{ events: number; result: AttemptResult }> {
+    return this.#jobs.sendTestEvents(current);
+  }
+
   job(currentId: string): JobProgress | undefined {
-    return this.#jobs.get(currentId)?.progress;
+    return this.#jobs.job(currentId);
   }
 
-  /** Starts re-sending the Current's retained events with seq in (fromSeq, toSeq]. */
-  async startReplay(current: CurrentRecord, fromSeq: number, toSeq: number): Promise<JobProgress> {
-    const total = (await this.#o.store.events.count({ workspace: current.workspace, types: current.events }, fromSeq, toSeq)).count;
-    return this.#startJob(current, "replay", total, (control, progress) =>
-      runReplay(this.#target(current), this.#deps(), this.#o.store.events, control, { fromSeq, toSeq, batchSize: this.#batchSize(current), replayId: randomUUID().slice(0, 8) }, progress));
+  startReplay(current: CurrentRecord, fromSeq: number, toSeq: number): Promise<JobProgress> {
+    return this.#jobs.startReplay(current, fromSeq, toSeq);
   }
 
-  /** Starts sending dead letters again: the chosen ones, or all held now. */
-  async startRedrive(current: CurrentRecord, ids?: readonly number[]): Promise<JobProgress> {
-    const letters = this.#o.store.deadLetters;
-    let selection: RedriveSelection;
-    let total: number;
-    if (ids) {
-      selection = { ids };
-      total = ids.length;
-    } else {
-      total = await letters.count(current.id);
-      // The newest letter held now: found by paging ids only (no bodies), a page at a time.
-      let newest = 0;
-      for (let page = await letters.ids(current.id, 10_000); page.length > 0; page = await letters.ids(current.id, 10_000, newest)) newest = page[page.length - 1] as number;
-      selection = { allUpTo: newest };
-    }
-    return this.#startJob(current, "redrive", total, (control, progress) =>
-      runRedrive(this.#target(current), this.#deps(), letters, control, selection, this.#batchSize(current), progress));
-  }
-
-  #startJob(current: CurrentRecord, kind: JobProgress["kind"], total: number, run: (c: { signal: AbortSignal; halted(): boolean; halt(): void }, p: JobProgress) => Promise<void>): JobProgress {
-    const running = this.#jobs.get(current.id);
-    if (running?.progress.state === "running") throw new JobBusyError(`a ${running.progress.kind} is already running for this Current`);
-    const progress: JobProgress = { kind, state: "running", total, sent: 0, startedAt: this.#now(), finishedAt: null, detail: null };
-    const abort = new AbortController();
-    let halted = false;
-    const done = run({ signal: abort.signal, halted: () => halted, halt: () => { halted = true; } }, progress)
-      .catch((error: unknown) => {
-        progress.state = "stopped";
-        progress.detail = (error as Error).message;
-      })
-      .finally(() => void this.flushProgress());
-    this.#jobs.set(current.id, { progress, abort, done });
-    return progress;
+  startRedrive(current: CurrentRecord, ids?: readonly number[]): Promise<JobProgress> {
+    return this.#jobs.startRedrive(current, ids);
   }
 
   async #stopWorker(currentId: string, graceMs = 0): Promise<void> {
@@ -332,17 +285,6 @@ export class DeliveryEngine {
     await worker.stop(graceMs);
     await this.flushProgress();
   }
-
-  #recordAttempt(currentId: string, attempt: AttemptRecord): void {
-    let list = this.#attempts.get(currentId);
-    if (!list) this.#attempts.set(currentId, (list = []));
-    list.push(attempt);
-    if (list.length > ATTEMPTS_KEPT) list.splice(0, list.length - ATTEMPTS_KEPT);
-    this.#o.onAttempt?.(currentId, attempt);
-    if (attempt.error) this.#o.logger.warn({ currentId, status: attempt.status, outcome: attempt.outcome, error: attempt.error }, "delivery attempt failed");
-  }
 }
 
-export class JobBusyError extends Error {
-  override readonly name = "JobBusyError";
-}
+export { JobBusyError } from "./one-off-jobs.js";

@@ -1,4 +1,5 @@
 import type { ReadEventsQuery, ReadEventsResult, StoredEvent } from "./port.js";
+import { readResult, readUpper } from "./read-window.js";
 
 export interface CachedEvent extends StoredEvent {
   readonly workspace: string;
@@ -56,7 +57,7 @@ export class TailCache {
   read(q: ReadEventsQuery, head: number): ReadEventsResult | undefined {
     const oldest = this.oldest;
     if (oldest === 0 || q.afterSeq < oldest - 1 || this.newest !== head) return undefined;
-    const upper = Math.min(q.afterSeq + q.scanLimit, head);
+    const upper = readUpper(q, head);
     let types = this.#typeSets.get(q.types);
     if (!types) this.#typeSets.set(q.types, (types = new Set(q.types)));
     const events: StoredEvent[] = [];
@@ -65,8 +66,8 @@ export class TailCache {
       const e = this.#items[i] as CachedEvent;
       if (e.workspace !== q.workspace || !types.has(e.type)) continue;
       events.push(e);
-      if (events.length >= q.limit) return { events, scannedTo: e.seq };
+      if (events.length >= q.limit) break;
     }
-    return { events, scannedTo: Math.max(q.afterSeq, upper) };
+    return readResult(q, events, upper);
   }
 }

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { type AppendOutcome, type EventLog, type EventSelection, type NewEvent, type ReadEventsQuery, type ReadEventsResult, type StoredEvent, StoreUnavailableError } from "../port.js";
 import { type BucketQueries, type CountResult, bucketOf, countByBuckets } from "../bucket-counts.js";
+import { readResult, readUpper } from "../read-window.js";
 import { seqBeforeBySearch } from "../seq-before.js";
 import { guarded } from "./errors.js";
 
@@ -129,7 +130,7 @@ export class PostgresEventLog implements EventLog {
    * in seq order), so nothing below it can appear later.
    */
   async read(q: ReadEventsQuery): Promise<ReadEventsResult> {
-    if (q.types.length === 0) return { events: [], scannedTo: Math.max(q.afterSeq, Math.min(q.afterSeq + q.scanLimit, await this.headSeq())) };
+    if (q.types.length === 0) return readResult(q, [], readUpper(q, await this.headSeq()));
     const { rows } = await guarded(() => this.pool.query<StoredEvent & { head: number }>(
       `SELECT h.head, e.seq, e.event_type AS type, e.received_at AS "receivedAt", e.body
        FROM (SELECT coalesce(max(seq), 0) AS head FROM events) h
@@ -141,8 +142,7 @@ export class PostgresEventLog implements EventLog {
       [q.afterSeq, q.scanLimit, q.workspace, q.types, q.limit]));
     const head = rows[0]?.head ?? 0;
     const events: StoredEvent[] = rows[0]?.seq == null ? [] : rows.map((r) => ({ seq: r.seq, type: r.type, receivedAt: r.receivedAt, body: r.body }));
-    const upper = Math.max(q.afterSeq, Math.min(q.afterSeq + q.scanLimit, head));
-    return { events, scannedTo: events.length >= q.limit ? (events[events.length - 1] as StoredEvent).seq : upper };
+    return readResult(q, events, readUpper(q, head));
   }
 
   /** Bounded: whole buckets are summed from event_counts, only the two end buckets are scanned (see bucket-counts.ts). */
