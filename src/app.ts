@@ -79,6 +79,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     };
     const metrics = new Metrics({
       dataDir: config.dataDir,
+      currents: async () => (await store.config.listCurrents()).map((c) => ({ id: c.id, name: c.name, partner: c.partner, workspace: c.workspace, status: c.status })),
       backlog: () => {
         if (!backlogCache || now() - backlogCache.at > 1_000) backlogCache = { at: now(), value: readBacklog() };
         return backlogCache.value;
@@ -111,7 +112,10 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         currents.deadLettersAppeared(id, count).catch((err: unknown) => logger.error({ err, currentId: id }, "could not send a dead-letter notice"));
       },
     });
-    currents.attachEngine(engine, notifier);
+    currents.attachEngine(engine, notifier, (id) => {
+      metrics.forget(id);
+      backlogCache = undefined;
+    });
     const failingMonitor = new FailingMonitor({
       listFailing: async () => (await store.config.listCurrents()).filter((c) => c.status === "failing"),
       probe: (c) => engine.connectionCheck(c),

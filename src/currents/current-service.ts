@@ -27,6 +27,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export class CurrentService {
   #engine: DeliveryEngine | undefined;
   readonly #views: CurrentViews;
+  #onDeleted: ((currentId: string) => void) | undefined;
   #notifier: Notifier | undefined;
   readonly #lastDeadLetterNotice = new Map<string, number>();
 
@@ -40,9 +41,10 @@ export class CurrentService {
     this.#views = new CurrentViews(store, now, () => this.#engine);
   }
 
-  attachEngine(engine: DeliveryEngine, notifier?: Notifier): void {
+  attachEngine(engine: DeliveryEngine, notifier?: Notifier, onDeleted?: (currentId: string) => void): void {
     this.#engine = engine;
     this.#notifier = notifier;
+    this.#onDeleted = onDeleted;
   }
 
   resolveSettings(current: CurrentRecord): ResolvedSettings {
@@ -299,6 +301,7 @@ export class CurrentService {
     await this.#get(id);
     if (!(await this.store.config.deleteCurrent(id))) throw notFound(`Current ${id.slice(0, 64)}`);
     await this.#engine?.remove(id);
+    this.#onDeleted?.(id);
     this.logger.info({ currentId: id }, "current deleted");
   }
 

@@ -14,6 +14,8 @@ export interface AttemptRecord {
   readonly latencyMs: number;
   readonly outcome: string;
   readonly error: string | null;
+  /** Delivered batches: how long their oldest event waited since ingest acknowledged it. */
+  readonly oldestAgeMs?: number;
 }
 
 /** What sending needs from the outside world; injected so tests control clock and randomness. */
@@ -93,7 +95,10 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     const decision = decide(result);
     const status = result.kind === "answered" ? result.status : null;
     const error = decision === "delivered" ? null : describeResult(result);
-    deps.recordAttempt(current.id, { at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error });
+    deps.recordAttempt(current.id, {
+      at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error,
+      ...(decision === "delivered" && first.receivedAt > 0 ? { oldestAgeMs: Math.max(0, deps.now() - Math.min(...events.map((e) => e.receivedAt))) } : {}),
+    });
     if (decision === "delivered") {
       progress({ deliveredDelta: events.length, lastDeliveredAt: deps.now() });
       return true;

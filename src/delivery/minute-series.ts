@@ -6,6 +6,9 @@ interface Bucket {
   backlog?: { pending: number; oldestAgeMs: number | null };
   delivered: number;
   failed: number;
+  /** What of `delivered` / `failed` was already written (points carry only what is new). */
+  writtenDelivered: number;
+  writtenFailed: number;
   latencies: number[];
 }
 
@@ -19,7 +22,9 @@ function percentile(sorted: readonly number[], p: number): number | null {
 /**
  * Aggregates attempts into one point per Current and minute (events delivered, failed
  * attempts, latency p50/p99); `points()` gives the open minutes to write, with the backlog
- * sampled by the caller. Closed minutes are dropped once taken.
+ * sampled by the caller. Closed minutes are dropped once taken. A point carries the
+ * deliveries and failures **since the last write**: the store adds them up, so a restart or a
+ * takeover by another process within the same minute adds to it instead of overwriting it.
  */
 export class MinuteSeries {
   #buckets = new Map<string, Bucket>();
@@ -35,7 +40,7 @@ export class MinuteSeries {
       this.#closed.push(this.#point(currentId, b, null));
       b = undefined;
     }
-    if (!b) this.#buckets.set(currentId, (b = { minute, delivered: 0, failed: 0, latencies: [] }));
+    if (!b) this.#buckets.set(currentId, (b = { minute, delivered: 0, failed: 0, writtenDelivered: 0, writtenFailed: 0, latencies: [] }));
     if (a.outcome === "delivered") b.delivered += a.events;
     else b.failed++;
     if (b.latencies.length < LATENCIES_KEPT) b.latencies.push(a.latencyMs);
@@ -43,8 +48,12 @@ export class MinuteSeries {
 
   #point(currentId: string, b: Bucket, backlog: { pending: number; oldestAgeMs: number | null } | null): MinutePoint {
     const sorted = [...b.latencies].sort((x, y) => x - y);
+    const delivered = b.delivered - b.writtenDelivered;
+    const failed = b.failed - b.writtenFailed;
+    b.writtenDelivered = b.delivered;
+    b.writtenFailed = b.failed;
     return {
-      currentId, minute: b.minute, delivered: b.delivered, failed: b.failed,
+      currentId, minute: b.minute, delivered, failed,
       p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99),
       backlog: (backlog ?? b.backlog)?.pending ?? null, oldestAgeMs: (backlog ?? b.backlog)?.oldestAgeMs ?? null,
     };
@@ -63,7 +72,7 @@ export class MinuteSeries {
     }
     for (const [id, backlog] of backlogs) {
       let b = this.#buckets.get(id);
-      if (!b) this.#buckets.set(id, (b = { minute, delivered: 0, failed: 0, latencies: [] }));
+      if (!b) this.#buckets.set(id, (b = { minute, delivered: 0, failed: 0, writtenDelivered: 0, writtenFailed: 0, latencies: [] }));
       b.backlog = backlog;
       out.push(this.#point(id, b, backlog));
     }

@@ -115,6 +115,7 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     }
   });
   app.addHook("onResponse", async (request, reply) => {
+    s.metrics.onHttp(request.routeOptions.url ?? "unmatched", request.method, reply.statusCode, reply.elapsedTime / 1000);
     request.log.debug({ method: request.method, url: request.url.split("?")[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, "request");
   });
 

@@ -174,7 +174,7 @@ export interface ConfigRepository {
   addAudit(entry: Omit<AuditEntry, "id">): Promise<void>;
   listAudit(limit: number, beforeId?: number): Promise<AuditEntry[]>;
 
-  /** Writes (replaces) minute points. */
+  /** Adds minute points: delivered and failed are added to what the minute holds; latencies and backlog replace it when given. */
   upsertMinutes(points: readonly MinutePoint[]): Promise<void>;
   listMinutes(currentId: string, sinceMinute: number): Promise<MinutePoint[]>;
   /** Events a Current delivered since a minute (the list's "delivered (24 h)"). */

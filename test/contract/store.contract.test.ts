@@ -270,14 +270,15 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       expect(await store.config.getProgress("c2")).toBeUndefined();
     });
 
-    it("keeps the per-minute series (points replaced, summed, cleaned up)", async () => {
+    it("keeps the per-minute series (deliveries added up across writers, latest latencies and backlog, cleaned up)", async () => {
       const { store } = await fresh();
       const p = { currentId: "c1", minute: 100, delivered: 5, failed: 1, p50Ms: 12.5, p99Ms: 80, backlog: 3, oldestAgeMs: 900 };
       await store.config.upsertMinutes([p, { ...p, minute: 101, delivered: 2, p50Ms: null, p99Ms: null, backlog: null, oldestAgeMs: null }]);
-      await store.config.upsertMinutes([{ ...p, delivered: 6 }]);
-      expect(await store.config.listMinutes("c1", 100)).toEqual([{ ...p, delivered: 6 }, { ...p, minute: 101, delivered: 2, p50Ms: null, p99Ms: null, backlog: null, oldestAgeMs: null }]);
+      // Another process (or this one after a restart) writes the same minute: it adds up.
+      await store.config.upsertMinutes([{ ...p, delivered: 6, failed: 0, p50Ms: 20, backlog: null }]);
+      expect(await store.config.listMinutes("c1", 100)).toEqual([{ ...p, delivered: 11, failed: 1, p50Ms: 20 }, { ...p, minute: 101, delivered: 2, p50Ms: null, p99Ms: null, backlog: null, oldestAgeMs: null }]);
       expect(await store.config.deliveredSince("c1", 101)).toBe(2);
-      expect(await store.config.deliveredSince("c1", 100)).toBe(8);
+      expect(await store.config.deliveredSince("c1", 100)).toBe(13);
       expect(await store.config.deleteMinutesBefore(101)).toBe(1);
     });
 

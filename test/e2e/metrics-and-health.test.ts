@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { Writable } from "node:stream";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -24,7 +25,62 @@ function samples(text: string): Map<string, number> {
   return out;
 }
 
+/** promtool from Debian's prometheus package (.ci/run installs it): absent locally, it skips with a message; under CI it must be there. */
+function promtool(text: string): { ran: boolean; status: number | null; output: string } {
+  const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+  if (r.error) {
+    if (process.env.CI) throw new Error("promtool is missing (apt-get install prometheus): the metrics check cannot run");
+    console.warn("promtool not installed (apt-get install prometheus): the promtool check is skipped here");
+    return { ran: false, status: null, output: "" };
+  }
+  return { ran: true, status: r.status, output: `${r.stdout}${r.stderr}` };
+}
+
 describe("/metrics, /healthz, /readyz", () => {
+  it("pass promtool check metrics on a real scrape, with status, info, build, HTTP and freshness series; a deleted Current's series go; test events are not deliveries", async () => {
+    receiver = await startReceiver();
+    svc = await startService({ config: { maxBacklogEvents: 1_000_000 } });
+    const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
+    const gone = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
+    await svc.ingest(Array.from({ length: 10 }, () => sampleEvent("users.messages.email.Send")));
+    await svc.ingest([sampleEvent("users.messages.email.Send")], "not-a-key"); // 401, refused whole
+    await waitFor(async () => samples(await (await fetch(`${svc!.url}/metrics`)).text()).get(`currents_events_delivered_total{current="${gone}"}`) === 10);
+    const before = samples(await (await fetch(`${svc.url}/metrics`)).text()).get(`currents_attempts_total{current="${id}",outcome="delivered"}`);
+    expect((await svc.admin("POST", `/api/v1/currents/${id}/test`)).body.ok).toBe(true);
+    expect((await svc.admin("DELETE", `/api/v1/currents/${gone}`)).status).toBe(204);
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    const m = samples(text);
+    expect(m.get(`currents_attempts_total{current="${id}",outcome="delivered"}`)).toBe(before);
+    expect(m.get(`currents_attempts_total{current="${id}",outcome="test"}`)).toBeUndefined();
+    expect([...m.keys()].filter((k) => k.includes(gone))).toEqual([]);
+    expect(m.get(`currents_current_status{current="${id}",status="active"}`)).toBe(1);
+    expect(m.get(`currents_current_status{current="${id}",status="failing"}`)).toBe(0);
+    expect(m.get(`currents_current_info{current="${id}",name="Test export",partner="heap",workspace="default"}`)).toBe(1);
+    expect([...m.keys()].some((k) => k.startsWith("currents_build_info{version="))).toBe(true);
+    expect(m.get('currents_http_requests_total{route="/v1/events",method="POST",status="401"}')).toBe(1);
+    expect(m.get(`currents_delivery_freshness_seconds_count{current="${id}"}`)).toBeGreaterThan(0);
+    expect(text).not.toMatch(/currents_process_process_|_active_handles_total/);
+    const check = promtool(text);
+    if (check.ran) expect(check.output, check.output).toBe("");
+    if (check.ran) expect(check.status).toBe(0);
+  });
+
+  it("adds up a minute's deliveries across a restart in the same minute (the chart and delivered (24 h) lose none)", async () => {
+    receiver = await startReceiver();
+    svc = await startService({ app: { seriesFlushMs: 60_000 } }); // only the graceful stop writes
+    const dataDir = svc.dataDir;
+    const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
+    await svc.ingest(Array.from({ length: 7 }, () => sampleEvent("users.messages.email.Send")));
+    await waitFor(() => receiver!.events().length === 7);
+    await svc.app.close();
+    svc = await startService({ dataDir, app: { seriesFlushMs: 60_000 } });
+    await svc.ingest(Array.from({ length: 5 }, () => sampleEvent("users.messages.email.Send")));
+    await waitFor(() => receiver!.events().length === 12);
+    await svc.app.close();
+    svc = await startService({ dataDir });
+    expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.delivered24h).toBe(12);
+  });
+
   it("serve Prometheus text that moves when events flow, and health answers", async () => {
     receiver = await startReceiver();
     svc = await startService();

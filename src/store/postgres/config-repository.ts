@@ -137,8 +137,10 @@ export class PostgresConfigRepository implements ConfigRepository {
     await this.#tx(async (client) => {
       for (const p of points) {
         await client.query(`INSERT INTO current_minutes (current_id, minute, delivered, failed, p50_ms, p99_ms, backlog, oldest_age_ms)
-          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (current_id, minute) DO UPDATE SET delivered = excluded.delivered,
-          failed = excluded.failed, p50_ms = excluded.p50_ms, p99_ms = excluded.p99_ms, backlog = excluded.backlog, oldest_age_ms = excluded.oldest_age_ms`,
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (current_id, minute) DO UPDATE SET
+          delivered = current_minutes.delivered + excluded.delivered, failed = current_minutes.failed + excluded.failed,
+          p50_ms = coalesce(excluded.p50_ms, current_minutes.p50_ms), p99_ms = coalesce(excluded.p99_ms, current_minutes.p99_ms),
+          backlog = coalesce(excluded.backlog, current_minutes.backlog), oldest_age_ms = coalesce(excluded.oldest_age_ms, current_minutes.oldest_age_ms)`,
         [p.currentId, p.minute, p.delivered, p.failed, p.p50Ms, p.p99Ms, p.backlog, p.oldestAgeMs]);
       }
     });

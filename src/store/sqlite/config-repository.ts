@@ -124,8 +124,10 @@ export class SqliteConfigRepository implements ConfigRepository {
   }
 
   async upsertMinutes(points: readonly MinutePoint[]): Promise<void> {
-    const st = this.db.prepare(`INSERT OR REPLACE INTO current_minutes (current_id, minute, delivered, failed, p50_ms, p99_ms, backlog, oldest_age_ms)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+    const st = this.db.prepare(`INSERT INTO current_minutes (current_id, minute, delivered, failed, p50_ms, p99_ms, backlog, oldest_age_ms)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (current_id, minute) DO UPDATE SET delivered = delivered + excluded.delivered,
+      failed = failed + excluded.failed, p50_ms = coalesce(excluded.p50_ms, p50_ms), p99_ms = coalesce(excluded.p99_ms, p99_ms),
+      backlog = coalesce(excluded.backlog, backlog), oldest_age_ms = coalesce(excluded.oldest_age_ms, oldest_age_ms)`);
     this.db.transaction(() => {
       for (const p of points) st.run(p.currentId, p.minute, p.delivered, p.failed, p.p50Ms, p.p99Ms, p.backlog, p.oldestAgeMs);
     })();
