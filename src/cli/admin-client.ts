@@ -1,7 +1,11 @@
 /** A thin client of the admin API for the management CLI. */
 export class AdminApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** The API's error code (e.g. "invalid_input"), or "unreachable". */
+  readonly code: string;
+
+  constructor(readonly status: number, message: string, code?: string) {
     super(message);
+    this.code = code ?? (status === 0 ? "unreachable" : `http_${status}`);
   }
 }
 
@@ -31,10 +35,15 @@ export function adminClient(baseUrl: string, token: string | undefined) {
       throw new AdminApiError(0, `cannot reach Currents at ${baseUrl}: ${(error as Error).message}`);
     }
     const text = await res.text();
-    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    let json: unknown;
+    try {
+      json = text ? (JSON.parse(text) as unknown) : undefined;
+    } catch {
+      throw new AdminApiError(res.status, `HTTP ${res.status}: the answer is not JSON (is ${baseUrl} a Currents service?)`, "not_json");
+    }
     if (!res.ok) {
-      const message = (json as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${res.status}`;
-      throw new AdminApiError(res.status, message);
+      const error = (json as { error?: { message?: string; code?: string } } | undefined)?.error;
+      throw new AdminApiError(res.status, error?.message ?? `HTTP ${res.status}`, error?.code);
     }
     return json as T;
   };

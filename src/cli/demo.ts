@@ -26,18 +26,22 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const duration = values.duration === undefined ? 7 * 86_400 : Number(values.duration);
   if (!(rate > 0 && rate <= 100_000) || !(duration > 0)) { console.error(`--rate must be 1-100000 and --duration positive\n\n${demoUsage}`); return 2; }
   const dataDir = mkdtempSync(join(tmpdir(), "currents-demo-"));
-  const adminToken = generateCredential("cur_admin");
-  const ingestKey = generateCredential("cur_ingest");
+  // The same variables as `start`: a token or key set by the environment is the one used.
+  const adminToken = process.env.CURRENTS_ADMIN_TOKEN || generateCredential("cur_admin");
+  const ingestKey = process.env.CURRENTS_INGEST_KEY || generateCredential("cur_ingest");
   const heapToken = "demo-heap-token-1234";
   const receiver = new LocalReceiver({ token: heapToken });
   const receiverUrl = await receiver.start();
-  const config = loadConfig({ port: values.port ?? "4100", dataDir, allowPrivateEndpoints: true }, {
+  const config = loadConfig({ port: values.port ?? process.env.CURRENTS_PORT ?? "4100", dataDir, allowPrivateEndpoints: true }, {
     ...process.env, CURRENTS_ADMIN_TOKEN: adminToken, CURRENTS_INGEST_KEY: ingestKey, CURRENTS_LOG_LEVEL: process.env.CURRENTS_LOG_LEVEL ?? "warn",
   });
   const app = await createCurrents(config);
   const abort = new AbortController();
   try {
-    const url = await app.listen();
+    const url = await app.listen().catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") throw new Error(`port ${config.port} on ${config.host} is already in use (choose another with --port, e.g. currents demo --port 4101)`);
+      throw error;
+    });
     const current = await app.services.currents.create({
       name: "Heap (demo receiver)", partner: "heap", contactEmail: "demo@example.com",
       settings: { endpoint: receiverUrl, bearerToken: heapToken },
@@ -45,7 +49,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
       transformations: [{ field: "email_address", action: "hash" }],
     });
     await app.services.currents.launch(current.id);
-    console.log(`\nCurrents demo is running.\n  dashboard:   ${url}/\n  admin token: ${adminToken}\n  ingest key:  ${ingestKey}\n` +
+    const shown = (value: string, fromEnv: boolean) => (fromEnv ? `${value.slice(0, 4)}... (from the environment)` : value);
+    console.log(`\nCurrents demo is running.\n  dashboard:   ${url}/\n  admin token: ${shown(adminToken, Boolean(process.env.CURRENTS_ADMIN_TOKEN))}\n  ingest key:  ${shown(ingestKey, Boolean(process.env.CURRENTS_INGEST_KEY))}\n` +
       `  a Heap Export Current sends to a local receiver (${receiverUrl}); the simulator sends ~${rate} events/s.\n  Ctrl-C stops the demo.\n`);
     const stop = () => abort.abort();
     process.once("SIGINT", stop);

@@ -40,11 +40,13 @@ export async function main(argv: string[]): Promise<number> {
         console.log(VERSION);
         return 0;
       case undefined:
+        console.error(usage); // a usage error: to stderr, exit 2
+        return 2;
       case "help":
       case "--help":
       case "-h":
         console.log(usage);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
         console.error(`unknown command "${command}"\n\n${usage}`);
         return 2;

@@ -3,11 +3,13 @@ import { type AdminApiError, adminClient, exitCodeFor, table } from "./admin-cli
 import { progressBar } from "./progress.js";
 
 export const manageUsage = `currents currents list|show <id>|create|launch <id>|pause <id>|resume <id>|test <id>|delete <id>
-currents replay <id> --from <time> [--to <time>]
+currents replay <id> --from <time> [--to <time>]   (times: ISO 8601, UNIX seconds, or ago: 90s, 30m, 2h, 7d)
 currents keys create [--workspace default]|list|revoke <id>
 
 Common options: --url (CURRENTS_URL, default http://127.0.0.1:4100), --token (CURRENTS_ADMIN_TOKEN), --json.
 create: --name --partner heap|custom_http --endpoint <url> [--bearer-token] [--contact-email] --events a,b,c [--workspace]
+        [--signing-secret whsec_...] [--gzip] [--max-batch-events N] [--max-batch-bytes N] [--linger-ms N]
+        [--max-in-flight N] [--request-timeout-ms N]
 Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 unauthorized, 5 input rejected.`;
 
 interface CurrentView {
@@ -19,7 +21,11 @@ const OPTIONS = {
   url: { type: "string" }, token: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" },
   name: { type: "string" }, partner: { type: "string" }, endpoint: { type: "string" }, "bearer-token": { type: "string" },
   "contact-email": { type: "string" }, events: { type: "string" }, workspace: { type: "string" }, from: { type: "string" }, to: { type: "string" },
+  "signing-secret": { type: "string" }, gzip: { type: "boolean" }, "max-batch-events": { type: "string" }, "max-batch-bytes": { type: "string" },
+  "linger-ms": { type: "string" }, "max-in-flight": { type: "string" }, "request-timeout-ms": { type: "string" },
 } as const;
+
+const BATCHING_FLAGS = { "max-batch-events": "maxBatchEvents", "max-batch-bytes": "maxBatchBytes", "linger-ms": "lingerMs", "max-in-flight": "maxInFlight", "request-timeout-ms": "requestTimeoutMs" } as const;
 
 /** `currents currents ...`, `currents replay ...`, `currents keys ...`: thin over the admin API. */
 export async function manageCommand(group: "currents" | "replay" | "keys", argv: string[]): Promise<number> {
@@ -27,7 +33,12 @@ export async function manageCommand(group: "currents" | "replay" | "keys", argv:
   if (values.help) { console.log(manageUsage); return 0; }
   const call = adminClient(values.url ?? process.env.CURRENTS_URL ?? "http://127.0.0.1:4100", values.token ?? process.env.CURRENTS_ADMIN_TOKEN);
   const out = (json: unknown, human: () => string) => console.log(values.json ? JSON.stringify(json, null, 2) : human());
-  const usage = (why: string) => { console.error(`${why}\n\n${manageUsage}`); return 2; };
+  // With --json, errors are JSON on stderr too: {"error": {"code", "message"}}.
+  const fail = (code: string, message: string, exit: number) => {
+    console.error(values.json ? JSON.stringify({ error: { code, message } }) : message);
+    return exit;
+  };
+  const usage = (why: string) => fail("usage", values.json ? why : `${why}\n\n${manageUsage}`, 2);
   const [verb, id] = group === "replay" ? ["replay", positionals[0]] : positionals;
   const needId = () => { if (!id) throw Object.assign(new Error(`"${group} ${verb}" needs an id`), { usage: true }); return id; };
   try {
@@ -51,10 +62,23 @@ export async function manageCommand(group: "currents" | "replay" | "keys", argv:
         case "create": {
           const missing = (["name", "partner", "endpoint", "events"] as const).filter((k) => !values[k]);
           if (missing.length > 0) return usage(`missing ${missing.map((m) => `--${m}`).join(", ")}`);
+          const batching: Record<string, number> = {};
+          for (const [flag, key] of Object.entries(BATCHING_FLAGS)) {
+            const raw = values[flag as keyof typeof BATCHING_FLAGS];
+            if (raw === undefined) continue;
+            if (!/^\d+$/.test(raw)) return usage(`--${flag} must be a whole number, got "${raw}"`);
+            batching[key] = Number(raw);
+          }
           const c = await call<CurrentView>("POST", "/api/v1/currents", {
             name: values.name, partner: values.partner, workspace: values.workspace, contactEmail: values["contact-email"],
-            settings: { endpoint: values.endpoint, ...(values["bearer-token"] ? { bearerToken: values["bearer-token"] } : {}) },
+            settings: {
+              endpoint: values.endpoint,
+              ...(values["bearer-token"] ? { bearerToken: values["bearer-token"] } : {}),
+              ...(values["signing-secret"] ? { signingSecret: values["signing-secret"] } : {}),
+              ...(values.gzip ? { gzip: true } : {}),
+            },
             events: (values.events as string).split(",").map((e) => e.trim()).filter(Boolean),
+            ...(Object.keys(batching).length > 0 ? { batching } : {}),
           });
           out(c, () => `created ${c.id} (${c.status}); launch it with: currents currents launch ${c.id}`);
           return 0;
@@ -117,12 +141,14 @@ export async function manageCommand(group: "currents" | "replay" | "keys", argv:
     }
   } catch (error) {
     if ((error as { usage?: boolean }).usage) return usage((error as Error).message);
-    console.error(`currents: ${(error as AdminApiError).message}`);
-    return exitCodeFor(error);
+    const e = error as AdminApiError;
+    return fail(e.code ?? "failed", values.json ? e.message : `currents: ${e.message}`, exitCodeFor(error));
   }
 }
 
-/** ISO 8601 or UNIX seconds, as the API takes them. */
-function timeArg(v: string): string | number {
+/** ISO 8601, UNIX seconds, or a time ago: "90s", "30m", "2h", "7d". */
+export function timeArg(v: string, now = Date.now()): string | number {
+  const ago = /^(\d+)\s*(s|m|h|d)$/.exec(v.trim());
+  if (ago) return new Date(now - Number(ago[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[ago[2] as "s" | "m" | "h" | "d"]).toISOString();
   return /^\d+$/.test(v) ? Number(v) : v;
 }

@@ -35,23 +35,42 @@ export async function start(argv: string[]): Promise<number> {
     allowPrivateEndpoints: values["allow-private-endpoints"],
   };
   const config = loadConfig(flags);
+  // Signals are caught from the start: a SIGTERM that arrives while starting (or right after
+  // "listening" is printed) stops the service gracefully once it is up, never kills it midway.
+  const out = process.stderr;
+  let signalled: string | undefined;
+  let onSignal = (signal: string) => { signalled ??= signal; };
+  const sigterm = () => onSignal("SIGTERM");
+  const sigint = () => onSignal("SIGINT");
+  process.on("SIGTERM", sigterm);
+  process.on("SIGINT", sigint);
+  const unlisten = () => {
+    process.off("SIGTERM", sigterm);
+    process.off("SIGINT", sigint);
+  };
   // JSON logs; human-readable (pino-pretty) when a person watches a terminal.
   const logger = pino(
     { level: config.logLevel, base: { service: "currents" }, redact: ["req.headers.authorization", "headers.authorization"] },
     process.stdout.isTTY ? pino.transport({ target: "pino-pretty", options: { colorize: true, translateTime: "SYS:HH:MM:ss.l" } }) : undefined,
   );
-  const app = await createCurrents(config, { logger });
+  let app: Awaited<ReturnType<typeof createCurrents>>;
+  try {
+    app = await createCurrents(config, { logger });
+  } catch (error) {
+    unlisten();
+    throw error;
+  }
   let url: string;
   try {
     url = await app.listen();
   } catch (error) {
+    unlisten();
     await app.close();
     const e = error as NodeJS.ErrnoException;
     if (e.code === "EADDRINUSE") throw new Error(`port ${config.port} on ${config.host} is already in use (choose another with --port)`);
     if (e.code === "EACCES") throw new Error(`not allowed to listen on ${config.host}:${config.port}`);
     throw error;
   }
-  const out = process.stderr;
   out.write(`currents listening on ${url} (data dir ${config.dataDir})\n`);
   if (app.bootstrap.generatedAdminToken) {
     out.write(`\n  admin token (shown once, stored hashed): ${app.bootstrap.generatedAdminToken}\n`);
@@ -62,15 +81,19 @@ export async function start(argv: string[]): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        // A second signal while stopping: stop now (what was not acknowledged is sent again at the next start).
+        out.write(`${signal} received again: exiting without waiting\n`);
+        process.exit(130);
+      }
       stopping = true;
       out.write(`${signal} received: stopping (in-flight batches settle or are released)\n`);
       app.close().then(() => resolve(0), (err: unknown) => {
         out.write(`error while stopping: ${(err as Error).message}\n`);
         resolve(1);
-      });
+      }).finally(unlisten);
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    onSignal = stop;
+    if (signalled) stop(signalled);
   });
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { isKnownEventType } from "../catalog/catalog.js";
 import { invalid } from "../errors.js";
 import type { PartnerDefinition } from "../partners/define-partner.js";
@@ -69,7 +70,8 @@ export function checkSettings(
   input: Record<string, unknown>,
   policy: EndpointPolicy,
   previous?: { plain: Readonly<Record<string, unknown>>; secrets: Record<string, string>; hints: Readonly<Record<string, string>> },
-): { plain: Record<string, unknown>; secrets: Record<string, string> } {
+  now: number = Date.now(),
+): { plain: Record<string, unknown>; secrets: Record<string, string>; generated: Record<string, string> } {
   const known = new Set(partner.settings.map((s) => s.key));
   for (const key of Object.keys(input)) {
     if (!known.has(key)) throw invalid(`settings.${key}`, `is not a setting of ${partner.title}`);
@@ -90,6 +92,10 @@ export function checkSettings(
       if (value.length > 4096) throw invalid(`settings.${s.key}`, "must be at most 4096 characters");
       // Secrets travel in HTTP headers: visible ASCII only (a token that could never be sent is refused now, not at every attempt).
       if (!/^[\x21-\x7E]+$/.test(value)) throw invalid(`settings.${s.key}`, "must be visible ASCII characters only (no spaces, control or non-ASCII characters)");
+      if (s.minLength !== undefined && value.length < s.minLength) throw invalid(`settings.${s.key}`, `must be at least ${s.minLength} characters (a shorter one is too easy to guess)`);
+      if (s.format === "whsec" && !isSigningSecret(value)) {
+        throw invalid(`settings.${s.key}`, "must be whsec_ followed by the base64 of at least 24 random bytes (omit it, with sign: true, and Currents generates one)");
+      }
       secrets[s.key] = value;
       continue;
     }
@@ -123,7 +129,40 @@ export function checkSettings(
       }
     }
   }
-  return { plain, secrets };
+  // A secret generated on request (e.g. sign: true without a signing secret), shown once.
+  const generated: Record<string, string> = {};
+  for (const b of partner.settings) {
+    if (b.type !== "boolean" || !b.generates || plain[b.key] !== true || secrets[b.generates] !== undefined) continue;
+    secrets[b.generates] = generated[b.generates] = generateSigningSecret();
+  }
+  // Rotation: a changed secret keeps the previous one in use beside it for the overlap.
+  for (const s of partner.settings.filter((x) => x.secret && x.rotates)) {
+    const prevKey = `${s.key}.previous`;
+    const untilKey = `${s.key}.previousUntil`;
+    const old = previous?.secrets[s.key];
+    const current = secrets[s.key];
+    if (current !== undefined && old !== undefined && old !== current) {
+      secrets[prevKey] = old;
+      plain[untilKey] = now + SIGNING_OVERLAP_MS;
+    } else if (current !== undefined && previous?.secrets[prevKey] !== undefined && Number(previous.plain[untilKey]) > now) {
+      secrets[prevKey] = previous.secrets[prevKey];
+      plain[untilKey] = previous.plain[untilKey];
+    }
+  }
+  return { plain, secrets, generated };
+}
+
+/** How long a rotated signing secret keeps signing beside the new one. */
+export const SIGNING_OVERLAP_MS = 24 * 3_600_000;
+
+/** `whsec_` + base64 of at least 24 bytes, as Standard Webhooks libraries read it. */
+export function isSigningSecret(value: string): boolean {
+  const m = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(value);
+  return m !== null && (m[1] as string).length % 4 === 0 && Buffer.from(m[1] as string, "base64").length >= 24;
+}
+
+export function generateSigningSecret(): string {
+  return `whsec_${randomBytes(32).toString("base64")}`;
 }
 
 function hostOf(url: unknown): string | undefined {

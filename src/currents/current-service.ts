@@ -17,6 +17,11 @@ import { type CurrentStats, type CurrentView, CurrentViews } from "./current-vie
 
 export type { CurrentStats, CurrentView } from "./current-views.js";
 
+/** A secret Currents generated (a signing secret) is shown once, in the answer that created it. */
+function withGenerated(view: CurrentView, generated: Record<string, string>): CurrentView {
+  return Object.keys(generated).length === 0 ? view : { ...view, secretsShownOnce: generated };
+}
+
 /** Compare-and-set tries before a change is refused as busy (409). */
 const CAS_TRIES = 5;
 const busyCurrent = () => conflict("the Current was changed by another request at the same moment; try again");
@@ -77,7 +82,7 @@ export class CurrentService {
     const workspace = (input.workspace ?? "default").trim();
     if (!(await this.store.config.listWorkspaces()).includes(workspace)) throw invalid("workspace", `unknown workspace "${workspace}"`);
     const id = randomUUID();
-    const { plain, secrets } = checkSettings(partner, input.settings, endpointPolicy(this.config));
+    const { plain, secrets, generated } = checkSettings(partner, input.settings, endpointPolicy(this.config), undefined, this.now());
     const now = this.now();
     const record: CurrentRecord = {
       id,
@@ -102,7 +107,7 @@ export class CurrentService {
       ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null,
     });
     this.logger.info({ currentId: id, partner: partner.id, workspace }, "current created");
-    return this.view(record);
+    return withGenerated(await this.view(record), generated);
   }
 
   /** The connection check for settings not saved yet (the wizard's button). */
@@ -154,13 +159,14 @@ export class CurrentService {
    */
   async update(id: string, input: CurrentInput): Promise<CurrentView> {
     for (let attempt = 1; ; attempt++) {
-      const written = await this.#tryUpdate(id, input);
-      if (written) return this.view(written);
+      const generated: Record<string, string> = {};
+      const written = await this.#tryUpdate(id, input, generated);
+      if (written) return withGenerated(await this.view(written), generated);
       if (attempt >= CAS_TRIES) throw busyCurrent();
     }
   }
 
-  async #tryUpdate(id: string, input: CurrentInput): Promise<CurrentRecord | undefined> {
+  async #tryUpdate(id: string, input: CurrentInput, generated: Record<string, string>): Promise<CurrentRecord | undefined> {
     const old = await this.#get(id);
     if (input.partner !== undefined && input.partner !== old.partner) throw invalid("partner", "cannot be changed; create a new Current");
     if (input.workspace !== undefined && input.workspace !== old.workspace) throw invalid("workspace", "cannot be changed");
@@ -170,8 +176,9 @@ export class CurrentService {
     if (input.settings !== undefined) {
       const checked = checkSettings(partner, input.settings, endpointPolicy(this.config), {
         plain: old.settings, secrets: this.#openSecrets(old), hints: old.secretHints,
-      });
+      }, this.now());
       plain = checked.plain;
+      Object.assign(generated, checked.generated);
       sealed = this.#sealSecrets(id, checked.secrets);
     }
     const now = this.now();

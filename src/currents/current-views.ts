@@ -37,6 +37,8 @@ export interface CurrentView {
   updatedAt: string;
   launchedAt: string | null;
   stats: CurrentStats;
+  /** Secrets Currents generated for this answer's change (e.g. a signing secret): shown here once, never again. */
+  secretsShownOnce?: Record<string, string>;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

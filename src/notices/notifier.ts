@@ -55,9 +55,15 @@ export class Notifier {
       }));
     }
     if (this.#o.webhookUrl) {
-      work.push(request(this.#o.webhookUrl, {
+      // Credentials in the URL (https://user:pass@host/...) go as Basic auth: fetch-style clients drop them.
+      const url = new URL(this.#o.webhookUrl);
+      const auth = url.username || url.password
+        ? { authorization: `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}` } : {};
+      url.username = "";
+      url.password = "";
+      work.push(request(url, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...auth },
         body: JSON.stringify({ kind, subject, message, at: new Date(at).toISOString(), current: { id: current.id, name: current.name, partner: current.partner, workspace: current.workspace } }),
         headersTimeout: 10_000,
         bodyTimeout: 10_000,

@@ -13,6 +13,17 @@ export interface SettingDefinition {
   /** Secret settings are encrypted at rest, masked in answers and never logged. */
   readonly secret: boolean;
   readonly help: string;
+  /** Secrets: the fewest characters accepted. */
+  readonly minLength?: number;
+  /** Secrets: a Standard Webhooks signing secret (`whsec_` + base64 of at least 24 bytes). */
+  readonly format?: "whsec";
+  /**
+   * Secrets: when it changes, the previous value stays in use beside the new one for the
+   * overlap (settings `<key>.previous`, until `<key>.previousUntil`), so receivers can switch.
+   */
+  readonly rotates?: boolean;
+  /** Booleans: when true and the secret `generates` names is not set, Currents generates it. */
+  readonly generates?: string;
 }
 
 export interface OutgoingBatch {

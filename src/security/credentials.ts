@@ -16,9 +16,14 @@ export function generateCredential(prefix: string): string {
   return `${prefix}_${randomBytes(24).toString("base64url")}`;
 }
 
-/** "****abcd": what the API shows of a secret. */
+/**
+ * What the API shows of a secret: "****" and its last characters, never more than 4 of them
+ * and never more than a quarter of the secret ("****abcd" for 16 characters or more; "****"
+ * alone for fewer than 4).
+ */
 export function maskSecret(value: string): string {
-  return `****${value.slice(-4)}`;
+  const shown = Math.min(4, Math.floor(value.length / 4));
+  return `****${shown > 0 ? value.slice(-shown) : ""}`;
 }
 
 /** Reads a bearer credential from an Authorization header value. */

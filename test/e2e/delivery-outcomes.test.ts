@@ -100,7 +100,7 @@ describe("outcome of every attempt", () => {
   });
 
   it("turns failing on 401, keeps buffering, and resumes when the token is fixed", async () => {
-    const { receiver, svc, id } = await setup((r) => (r.headers.authorization === "Bearer good-token-1234" ? { status: 200 } : { status: 401 }));
+    const { receiver, svc, id } = await setup((r) => (r.headers.authorization === "Bearer good-partner-token-1234" ? { status: 200 } : { status: 401 }));
     await svc.ingest(events(20, "f"));
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.status === "failing");
     const failing = (await svc.admin("GET", `/api/v1/currents/${id}`)).body;
@@ -110,11 +110,11 @@ describe("outcome of every attempt", () => {
     await svc.ingest(events(20, "g"));
     expect(receiver.requests.length).toBe(sentWhileFailing);
     expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.pending).toBe(40);
-    const updated = await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { bearerToken: "good-token-1234" } });
+    const updated = await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { bearerToken: "good-partner-token-1234" } });
     expect(updated.body.status).toBe("active");
     expect(updated.body.settings.bearerToken).toBe("****1234");
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.delivered === 40);
-    const ok = (r: ReceivedRequest) => r.headers.authorization === "Bearer good-token-1234";
+    const ok = (r: ReceivedRequest) => r.headers.authorization === "Bearer good-partner-token-1234";
     expect(deliveredIds(receiver, ok).size).toBe(40);
   });
 

@@ -31,7 +31,7 @@ async function cli(args: string[], token = ADMIN): Promise<{ code: number | stri
 describe("management CLI", () => {
   it("manages Currents end to end, with tables by default and --json for scripts", async () => {
     const created = await cli(["currents", "create", "--json", "--name", "CLI export", "--partner", "heap", "--endpoint", receiver.url,
-      "--bearer-token", "cli-token-4321", "--events", "users.messages.email.Send,users.messages.email.Open"]);
+      "--bearer-token", "cli-partner-token-4321", "--events", "users.messages.email.Send,users.messages.email.Open"]);
     expect(created.code, created.err).toBe(0);
     const id = (JSON.parse(created.out) as { id: string; status: string }).id;
     expect((await cli(["currents", "launch", id])).out).toMatch(/CLI export: active/);
@@ -40,7 +40,7 @@ describe("management CLI", () => {
     expect(list.out).toContain(id);
     const show = await cli(["currents", "show", id]);
     expect(show.out).toMatch(/bearer token\s+\*\*\*\*4321/);
-    expect(show.out).not.toContain("cli-token-4321");
+    expect(show.out).not.toContain("cli-partner-token-4321");
     const test = await cli(["currents", "test", id]);
     expect(test.code).toBe(0);
     expect(test.out).toMatch(/sent 2 test events: HTTP 200/);

@@ -194,15 +194,16 @@ describe("hard edges", () => {
       expect(r.status, token).toBe(400);
       expect(r.body.error.field).toBe("settings.bearerToken");
     }
-    const created = await svc.admin("POST", "/api/v1/currents", { name: "x", partner: "heap", settings: { endpoint: "https://example.com/x", bearerToken: "secret-abcd" }, events: [] });
+    const created = await svc.admin("POST", "/api/v1/currents", { name: "x", partner: "heap", settings: { endpoint: "https://example.com/x", bearerToken: "secret-token-abcd" }, events: [] });
     const id = created.body.id as string;
+    expect(created.body.settings.bearerToken).toBe("****abcd");
     const moved = await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { endpoint: "https://evil.example.net/x", bearerToken: "****abcd" } });
     expect(moved.status).toBe(400);
     expect(moved.body.error.field).toBe("settings.bearerToken");
     expect(moved.body.error.message).toMatch(/another host/);
     // Same host, another path: the kept token stays. A new host with the token given again: fine.
     expect((await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { endpoint: "https://example.com/other", bearerToken: "****abcd" } })).status).toBe(200);
-    expect((await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { endpoint: "https://other.example.org/x", bearerToken: "secret-efgh" } })).status).toBe(200);
+    expect((await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: { endpoint: "https://other.example.org/x", bearerToken: "secret-token-efgh" } })).status).toBe(200);
   });
 
   it("closes the connection of a client that stalls in the middle of its request", async () => {

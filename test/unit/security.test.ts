@@ -17,11 +17,15 @@ describe("secret box", () => {
 });
 
 describe("credentials", () => {
-  it("match only the right value and mask to the last 4 characters", () => {
+  it("match only the right value, and mask to at most 4 characters and at most a quarter of the secret", () => {
     const h = hashCredential("secret-value-1");
     expect(credentialMatches("secret-value-1", h)).toBe(true);
     expect(credentialMatches("secret-value-2", h)).toBe(false);
-    expect(maskSecret("abcdefgh")).toBe("****efgh");
+    expect(maskSecret("abcdefghijklmnop")).toBe("****mnop");
+    expect(maskSecret("abcdefghijklmnopqrstuvwxyz")).toBe("****wxyz");
+    expect(maskSecret("abcdefgh")).toBe("****gh");
+    expect(maskSecret("abc")).toBe("****");
+    expect(maskSecret("x")).toBe("****");
   });
 });
 

@@ -39,6 +39,7 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
     const body = req.body as { from: string | number; to?: string | number };
     const from = parseTime("from", body.from);
     const to = body.to === undefined ? s.now() : parseTime("to", body.to);
+    if (body.to === undefined && from > to) throw invalid("from", `is in the future (${new Date(from).toISOString()}); replay re-sends events already accepted`);
     if (to < from) throw invalid("to", "must not be before from");
     await s.engine.flushProgress();
     const fromSeq = await s.store.events.seqBefore(from);
