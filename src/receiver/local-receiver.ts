@@ -8,7 +8,11 @@ export interface ReceiverOptions {
   /** When set, requests without `Authorization: Bearer <token>` get 401. */
   readonly token?: string;
   /** Called for each request that arrived (for printing). */
-  readonly onBatch?: (info: { events: number; duplicates: number; status: number; types: Record<string, number> }) => void;
+  readonly onBatch?: (info: {
+    events: number; duplicates: number; status: number; types: Record<string, number>;
+    /** The request's headers (the bearer token masked), its body as received (after gzip), and the sending Current (from the Idempotency-Key). */
+    headers: Record<string, string>; body: string; currentId: string | null;
+  }) => void;
 }
 
 /**
@@ -35,18 +39,21 @@ export class LocalReceiver {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         this.requests++;
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, k === "authorization" ? String(v).replace(/(Bearer\s+).*(.{4})$/i, "$1****$2") : String(v)]));
+        const currentId = /^([^:]+):/.exec(String(req.headers["idempotency-key"] ?? ""))?.[1] ?? null;
         const reply = (status: number, body: unknown) => {
           res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
           return status;
         };
         if (this.options.token && req.headers.authorization !== `Bearer ${this.options.token}`) {
           const status = reply(401, { error: "bad or missing bearer token" });
-          this.options.onBatch?.({ events: 0, duplicates: 0, status, types: {} });
+          this.options.onBatch?.({ events: 0, duplicates: 0, status, types: {}, headers, body: "", currentId });
           return;
         }
         let events: Array<{ id?: unknown; event_type?: unknown }>;
+        let raw: Buffer;
         try {
-          const raw = req.headers["content-encoding"] === "gzip" ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks);
+          raw = req.headers["content-encoding"] === "gzip" ? gunzipSync(Buffer.concat(chunks)) : Buffer.concat(chunks);
           events = (JSON.parse(raw.toString("utf8")) as { events: typeof events }).events;
           if (!Array.isArray(events)) throw new Error("no events array");
         } catch (error) {
@@ -66,7 +73,7 @@ export class LocalReceiver {
         this.received += events.length;
         this.duplicates += duplicates;
         const status = reply(200, { ok: true });
-        this.options.onBatch?.({ events: events.length, duplicates, status, types });
+        this.options.onBatch?.({ events: events.length, duplicates, status, types, headers, body: raw.toString("utf8"), currentId });
       });
     });
     await new Promise<void>((resolve, reject) => {

@@ -104,13 +104,13 @@ export function checkEndpointUrl(raw: string, policy: PolicyLike): string | unde
     return "must be an absolute URL";
   }
   if (url.protocol !== "https:" && url.protocol !== "http:") return "must use https://";
-  if (url.protocol === "http:" && !allowPrivate) return "must use https:// (plain http is only allowed with private endpoints)";
+  if (url.protocol === "http:" && !allowPrivate) return "must use https:// (plain http is only allowed when Currents runs with --allow-private-endpoints or CURRENTS_ALLOW_PRIVATE_ENDPOINTS=1, e.g. npm start -- --allow-private-endpoints)";
   if (url.username || url.password) return "must not carry credentials in the URL (use the bearer token)";
   // "localhost." is localhost: trailing dots are dropped before any check.
   const host = url.hostname.replace(/^\[|\]$/g, "").replace(/\.+$/, "");
   if (!allowPrivate) {
-    if (isIP(host) !== 0 && isRefusedAddress(host, policy)) return "points to a loopback, private or reserved address";
-    if (/^localhost$|\.localhost$|\.internal$|\.local$/i.test(host)) return "points to a local host name";
+    if (isIP(host) !== 0 && isRefusedAddress(host, policy)) return "points to a loopback, private or reserved address (allowed with --allow-private-endpoints, or inside CURRENTS_ALLOWED_CIDRS)";
+    if (/^localhost$|\.localhost$|\.internal$|\.local$/i.test(host)) return "points to a local host name (allowed with --allow-private-endpoints)";
   }
   return undefined;
 }

@@ -8,7 +8,11 @@ export const PG_ADMIN_URL = process.env.CURRENTS_TEST_PG_URL ?? "postgres://post
 export async function createDatabase(): Promise<{ name: string; url: string }> {
   const name = `currents_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await admin.connect();
+  await admin.connect().catch((error: Error) => {
+    const where = new URL(PG_ADMIN_URL);
+    where.password = "";
+    throw new Error(`this test needs PostgreSQL: none answers at ${where.toString()} (${error.message}); start it (.ci/run does) or set CURRENTS_TEST_PG_URL`);
+  });
   try {
     await admin.query(`CREATE DATABASE ${name}`);
   } finally {
