@@ -12,6 +12,7 @@ import {
   type CurrentInput, checkBatching, checkContactEmail, checkEvents, checkName, checkSettings, checkTransformations,
 } from "./current-input.js";
 import type { Notifier } from "../notices/notifier.js";
+import { requestLogger } from "../server/request-context.js";
 import type { CurrentRecord, CurrentStatus } from "./model.js";
 import { type CurrentStats, type CurrentView, CurrentViews } from "./current-views.js";
 
@@ -106,7 +107,7 @@ export class CurrentService {
     await this.store.config.insertCurrent(record, {
       ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null,
     });
-    this.logger.info({ currentId: id, partner: partner.id, workspace }, "current created");
+    requestLogger(this.logger).info({ currentId: id, partner: partner.id, workspace }, "current created");
     return withGenerated(await this.view(record), generated);
   }
 
@@ -205,7 +206,7 @@ export class CurrentService {
       await this.#notifier?.notify(record, "recovered", `The Current "${record.name}" was updated and is sending again.`);
     }
     await this.#engine?.refresh(id);
-    this.logger.info({ currentId: id }, "current updated");
+    requestLogger(this.logger).info({ currentId: id }, "current updated");
     return { ...record, version: old.version + 1 };
   }
 
@@ -226,7 +227,7 @@ export class CurrentService {
       const record: CurrentRecord = { ...old, ...fields, status: to, statusReason: reason, statusSince: now, updatedAt: now };
       if (await this.store.config.updateCurrent(record, setAckedSeq)) {
         await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: to, message: reason ?? `${old.status} -> ${to}` });
-        this.logger.info({ currentId: id, from: old.status, to, reason }, "current status changed");
+        requestLogger(this.logger).info({ currentId: id, from: old.status, to, reason }, "current status changed");
         return { ...record, version: old.version + 1 };
       }
       if (attempt >= CAS_TRIES) throw busyCurrent();
@@ -309,7 +310,7 @@ export class CurrentService {
     if (!(await this.store.config.deleteCurrent(id))) throw notFound(`Current ${id.slice(0, 64)}`);
     await this.#engine?.remove(id);
     this.#onDeleted?.(id);
-    this.logger.info({ currentId: id }, "current deleted");
+    requestLogger(this.logger).info({ currentId: id }, "current deleted");
   }
 
   /** The Current's counters. */

@@ -19,7 +19,9 @@ export class AttemptLog {
     list.push(attempt);
     if (list.length > ATTEMPTS_KEPT) list.splice(0, list.length - ATTEMPTS_KEPT);
     this.onAttempt?.(currentId, attempt);
-    if (attempt.error) this.logger.warn({ currentId, status: attempt.status, outcome: attempt.outcome, error: attempt.error }, "delivery attempt failed");
+    if (attempt.error) {
+      this.logger.warn({ currentId, idempotencyKey: attempt.idempotencyKey, status: attempt.status, outcome: attempt.outcome, error: attempt.error }, "delivery attempt failed");
+    }
   }
 
   recent(currentId: string): readonly AttemptRecord[] {

@@ -16,6 +16,8 @@ export interface AttemptRecord {
   readonly error: string | null;
   /** Delivered batches: how long their oldest event waited since ingest acknowledged it. */
   readonly oldestAgeMs?: number;
+  /** The batch's Idempotency-Key (stable across its retries). */
+  readonly idempotencyKey?: string;
 }
 
 /** What sending needs from the outside world; injected so tests control clock and randomness. */
@@ -96,7 +98,7 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     const status = result.kind === "answered" ? result.status : null;
     const error = decision === "delivered" ? null : describeResult(result);
     deps.recordAttempt(current.id, {
-      at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error,
+      at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error, idempotencyKey,
       ...(decision === "delivered" && first.receivedAt > 0 ? { oldestAgeMs: Math.max(0, deps.now() - Math.min(...events.map((e) => e.receivedAt))) } : {}),
     });
     if (decision === "delivered") {

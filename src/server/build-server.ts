@@ -9,6 +9,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import secureJson from "secure-json-parse";
 import { storeFailureKind } from "../store/port.js";
 import { ClientError } from "../errors.js";
+import type { Logger } from "pino";
+import { runWithRequestLogger } from "./request-context.js";
 import { MAX_EVENT_DEPTH } from "../ingest/ingest-events.js";
 import { scanBody } from "../ingest/scan-body.js";
 import { bearerToken } from "../security/credentials.js";
@@ -41,7 +43,11 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     }, handler),
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    genReqId: () => crypto.randomUUID(),
+    // A sane incoming X-Request-Id (a proxy's, a client's) is kept, so logs line up across systems.
+    genReqId: (req) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && /^[\w.:@/+=-]{1,128}$/.test(incoming) ? incoming : crypto.randomUUID();
+    },
   });
 
   // The OpenAPI document, generated from the same schemas that validate requests.
@@ -102,6 +108,8 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
   });
 
+  // Everything a request causes logs with its request id, also in services it calls.
+  app.addHook("onRequest", (request, _reply, done) => runWithRequestLogger(request.log as unknown as Logger, done));
   // Every answer carries its request id, and is logged (debug) with it; errors are logged with it too.
   const guarded = new WeakSet<object>();
   app.addHook("onRequest", async (request, reply) => {

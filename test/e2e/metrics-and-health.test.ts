@@ -151,6 +151,23 @@ describe("/metrics, /healthz, /readyz", () => {
     expect(lines.some((l) => l.reqId === requestId && l.status === 404 && l.url === "/api/v1/currents/missing")).toBe(true);
   });
 
+  it("honours an incoming X-Request-Id and carries it on every line the request causes; delivery failures name the Current and the batch", async () => {
+    let logs = "";
+    const sink = new Writable({ write(chunk, _e, done) { logs += chunk.toString(); done(); } });
+    receiver = await startReceiver(() => ({ status: 503 }));
+    svc = await startService({ app: { logger: pino({ level: "info" }, sink), retryPolicy: { baseDelayMs: 50, maxDelayMs: 100, multiplier: 2, jitterRatio: 0, maxRetryAfterMs: 1000 } } });
+    const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
+    const res = await svc.call("PATCH", `/api/v1/currents/${id}`, { name: "renamed" }, undefined, { "x-request-id": "req-from-proxy-42" });
+    expect(res.headers.get("x-request-id")).toBe("req-from-proxy-42");
+    const odd = await svc.call("GET", "/api/v1/currents", undefined, undefined, { "x-request-id": "not sane, has spaces and (parens)" });
+    expect(odd.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    await svc.ingest([sampleEvent("users.messages.email.Send")]);
+    await waitFor(() => logs.includes("delivery attempt failed"), 10_000, "a failed attempt logged");
+    const lines = logs.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.find((l) => l.msg === "current updated")).toMatchObject({ reqId: "req-from-proxy-42", currentId: id });
+    expect(lines.find((l) => l.msg === "delivery attempt failed")).toMatchObject({ currentId: id, idempotencyKey: expect.stringMatching(new RegExp(`^${id}:`)) });
+  });
+
   it("refuses the admin API without the admin token, and with an ingest key", async () => {
     svc = await startService();
     expect((await svc.call("GET", "/api/v1/currents", undefined, "wrong")).status).toBe(401);

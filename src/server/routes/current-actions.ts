@@ -64,7 +64,7 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
     const { id } = req.params as { id: string };
     await s.currents.record(id);
     const discarded = await s.store.deadLetters.remove(id, (req.body as { ids: number[] }).ids);
-    s.logger.info({ currentId: id, discarded }, "dead letters discarded");
+    req.log.info({ currentId: id, discarded }, "dead letters discarded");
     return { discarded };
   });
 
