@@ -1,4 +1,5 @@
 import { eventTypeDefinitions } from "./catalog.generated.js";
+import { sampleEvent } from "./sample-event.js";
 import type { EventGroupId, EventTypeDefinition } from "./types.js";
 
 export const eventGroups: ReadonlyArray<{ id: EventGroupId; name: string }> = [
@@ -21,8 +22,15 @@ export function allEventTypes(): readonly EventTypeDefinition[] {
   return eventTypeDefinitions;
 }
 
-/** The catalog as served by `GET /api/v1/event-types`. */
+let served: ReturnType<typeof buildEventTypesByGroup> | undefined;
+
+/** The catalog as served by `GET /api/v1/event-types` (built once). */
 export function eventTypesByGroup() {
+  served ??= buildEventTypesByGroup();
+  return served;
+}
+
+function buildEventTypesByGroup() {
   return {
     groups: eventGroups.map((g) => ({
       id: g.id,
@@ -35,6 +43,10 @@ export function eventTypesByGroup() {
           description: d.description,
           deprecated: d.status !== "current",
           piiFields: d.fields.filter((f) => f.pii).map((f) => f.name),
+          // The event dictionary: every field with its type, whether the catalog requires it,
+          // where it sits in the event and whether it is personal data; and an example event.
+          fields: d.fields.map((f) => ({ name: f.name, type: f.type, required: f.required, location: f.location, pii: f.pii === true })),
+          example: sampleEvent(d.type, { id: "00000000-0000-4000-8000-000000000000", time: 1732790000, n: 1 }),
         })),
     })),
   };

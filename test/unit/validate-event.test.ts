@@ -17,6 +17,18 @@ describe("event validation", () => {
     expect(groups.reduce((n, g) => n + g.eventTypes.length, 0)).toBe(allEventTypes().length);
   });
 
+  it("serves an event dictionary: each type's fields (type, required, location, PII) and an example that validates strictly", () => {
+    for (const g of eventTypesByGroup().groups) {
+      for (const t of g.eventTypes) {
+        expect(t.fields.length, t.type).toBeGreaterThan(0);
+        for (const f of t.fields) expect(f).toEqual({ name: expect.any(String), type: expect.any(String), required: expect.any(Boolean), location: expect.any(String), pii: expect.any(Boolean) });
+        expect(validateEvent(t.example, { strict: true }), t.type).toMatchObject({ ok: true });
+      }
+    }
+    const send = eventTypesByGroup().groups[0]?.eventTypes.find((t) => t.type === "users.messages.email.Send");
+    expect(send?.fields.find((f) => f.name === "email_address")).toEqual({ name: "email_address", type: "string", required: true, location: "properties", pii: true });
+  });
+
   it("keeps unknown extra fields", () => {
     const e = { ...sampleEvent("users.messages.email.Open"), extra_top: 1, properties: { ...(sampleEvent("users.messages.email.Open").properties as object), new_field: "x" } };
     expect(validateEvent(e)).toMatchObject({ ok: true });

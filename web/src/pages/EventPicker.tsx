@@ -20,6 +20,7 @@ export function EventPicker({ groups, selected, onChange }: { groups: EventTypeG
   return (
     <fieldset>
       <legend>Events to export <span className="count" aria-live="polite">{selected.size} selected</span></legend>
+      <p className="hint">Each type's fields and an example event: <a href="/api/v1/event-types" target="_blank" rel="noreferrer">the event dictionary</a>.</p>
       <label htmlFor="event-search">Search event types</label>
       <input id="event-search" type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder="e.g. email, Purchase" />
       {visible.map((g) => {
