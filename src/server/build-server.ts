@@ -8,6 +8,8 @@ import { VERSION } from "../version.js";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
 import secureJson from "secure-json-parse";
 import { storeFailureKind } from "../store/port.js";
+import { Type } from "@sinclair/typebox";
+import { Audit, ErrorBody, TAGS, op } from "./api-schemas.js";
 import { ClientError } from "../errors.js";
 import type { Logger } from "pino";
 import { runWithRequestLogger } from "./request-context.js";
@@ -50,16 +52,47 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     },
   });
 
+  // Answers are sent as the services build them: response schemas document them (OpenAPI),
+  // they do not filter them (a test checks every answer against its documented schema).
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.addSchema(ErrorBody);
+
   // The OpenAPI document, generated from the same schemas that validate requests.
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
-      info: { title: "Currents API", version: VERSION, description: "Ingest (`/v1/events`, ingest key) and admin API (`/api/v1`, admin token). See SPEC sections 4 and 6." },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-      security: [{ bearer: [] }],
+      info: {
+        title: "Currents API",
+        version: VERSION,
+        description: "Streams customer-engagement events to analytics partners, durably and at least once. " +
+          "Send events to `POST /v1/events` with an ingest key; manage Currents (export connections) through `/api/v1` with the admin token " +
+          "(or a dashboard session). Every error answer is `{\"error\": {\"code\", \"message\", \"field\"?}}`.",
+        license: { name: "Apache-2.0", identifier: "Apache-2.0" },
+      },
+      servers: [{ url: "/", description: "This Currents service" }],
+      tags: [...TAGS],
+      components: {
+        securitySchemes: {
+          ingestKey: { type: "http", scheme: "bearer", description: "An ingest key (POST /api/v1/ingest-keys); sends events to its workspace" },
+          adminToken: { type: "http", scheme: "bearer", description: "The admin token (or the read-only token, for GET requests)" },
+          session: { type: "apiKey", in: "cookie", name: SESSION_COOKIE, description: "A dashboard session (POST /api/v1/session); changes also need the X-CSRF-Token header" },
+        },
+      },
     },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/api/docs", staticCSP: true });
+  // The page's own styles and scripts are files (no inline style or script), under a strict policy.
+  // Swagger UI sets style attributes from its scripts and inserts one fixed <style> element:
+  // style attributes are allowed (they run no code), that one element by its hash, scripts only
+  // from files; no framing, no other origin. (A swagger-ui upgrade that changes the element
+  // shows in the browser test as a CSP console error.)
+  await app.register(fastifySwaggerUi, {
+    routePrefix: "/api/docs",
+    uiConfig: { deepLinking: false },
+    staticCSP: "default-src 'self'; base-uri 'none'; font-src 'self' data:; frame-ancestors 'none'; img-src 'self' data:; object-src 'none'; " +
+      "script-src 'self'; script-src-attr 'none'; style-src 'self' 'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='; " +
+      "style-src-attr 'unsafe-inline'; connect-src 'self'; form-action 'self'",
+  });
 
   // Strict JSON: malformed bodies, prototype-pollution keys and bodies nested deeper than any
   // admin input needs are 400s that say what is wrong (ingest has its own parser, see ingest.ts).
@@ -147,13 +180,19 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     void reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } });
   });
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
+  app.get("/healthz", { schema: op({ id: "health", summary: "The process is up", tag: "Operations", auth: "none", store: false, ok: { status: 200, schema: Type.Object({ status: Type.Literal("ok") }), description: "Up" } }) },
+    async () => ({ status: "ok" }));
+  const Ready = Type.Object({ status: Type.String(), store: Type.String() });
+  const readySchema = op({ id: "ready", summary: "The store answers and takes writes", tag: "Operations", auth: "none", store: false, ok: { status: 200, schema: Ready, description: "Ready" } });
+  (readySchema.response as Record<number, unknown>)[503] = { ...Ready, description: "Not ready: the store is unreachable, full, or its writer is restarting" };
+  app.get("/readyz", { schema: readySchema }, async (_req, reply) => {
     const ok = await s.store.ping();
     return reply.code(ok ? 200 : 503).send({ status: ok ? "ready" : "store unreachable", store: s.store.kind });
   });
 
-  app.get("/metrics", async (_req, reply) => {
+  const metricsSchema = op({ id: "metrics", summary: "Prometheus metrics (text exposition format)", tag: "Operations", auth: "none", store: false, ok: { status: 200, schema: Type.String(), description: "The metrics" } });
+  metricsSchema.response = { 200: { description: "The metrics, in Prometheus' text format", content: { "text/plain": { schema: { type: "string" } } } } };
+  app.get("/metrics", { schema: metricsSchema }, async (_req, reply) => {
     const body = await s.metrics.registry.metrics();
     return reply.header("content-type", s.metrics.registry.contentType).send(body);
   });
@@ -201,7 +240,13 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
         target: params?.id ?? null, status: reply.statusCode, ip: request.ip, requestId: String(request.id),
       }).catch((err: unknown) => request.log.error({ err }, "could not write the audit log"));
     });
-    admin.get("/api/v1/audit", async (request) => {
+    admin.get("/api/v1/audit", {
+      schema: op({
+        id: "listAudit", summary: "The audit log: who changed what, newest first", tag: "Operations", auth: "admin",
+        querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })), before: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$" })) }),
+        ok: { status: 200, schema: Audit, description: "Audit entries" },
+      }),
+    }, async (request) => {
       const q = request.query as { limit?: string; before?: string };
       const limit = Math.min(Math.max(Number(q.limit) || 100, 1), 1000);
       const entries = await s.store.config.listAudit(limit, q.before ? Number(q.before) || undefined : undefined);

@@ -129,8 +129,12 @@ describe.runIf(run)("dashboard in Chromium", () => {
     const page = await context.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    // A Content-Security-Policy violation (e.g. an inline style refused) is a console error.
+    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
     await page.goto(`${svc.url}/api/docs/`);
     await page.getByText("/api/v1/currents/{id}/replay").first().waitFor({ timeout: 15_000 });
+    await page.getByText("/api/v1/currents/{id}/replay").first().click(); // an operation opened: its schemas render too
+    await page.getByText("Re-send the retained events accepted in a time range").first().waitFor();
     await page.screenshot({ path: `${ARTIFACTS}api-docs.png` });
     expect(errors).toEqual([]);
   });

@@ -3,17 +3,24 @@ import type { FastifyInstance } from "fastify";
 import { eventTypesByGroup } from "../../catalog/catalog.js";
 import { describePartners } from "../../partners/registry.js";
 import type { Services } from "../services.js";
+import { CheckAnswer, Cluster, EventTypes, IngestKey, Partners, op } from "../api-schemas.js";
 
 /** Catalog, partners and ingest keys. */
 export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
-  app.get("/api/v1/event-types", async () => eventTypesByGroup());
-  app.get("/api/v1/partners", async () => ({ partners: describePartners() }));
+  app.get("/api/v1/event-types", {
+    schema: op({ id: "listEventTypes", summary: "The event dictionary: types in three groups, with fields and an example", tag: "Catalog and partners", auth: "admin", store: false, ok: { status: 200, schema: EventTypes, description: "The catalog" } }),
+  }, async () => eventTypesByGroup());
+  app.get("/api/v1/partners", {
+    schema: op({ id: "listPartners", summary: "Partner types and the settings each needs", tag: "Catalog and partners", auth: "admin", store: false, ok: { status: 200, schema: Partners, description: "The partners" } }),
+  }, async () => ({ partners: describePartners() }));
   // The wizard's "Check connection": the connection check with settings not yet saved.
   app.post("/api/v1/partners/:id/check", {
-    schema: {
+    schema: op({
+      id: "checkConnection", summary: "Connection check of settings not saved yet (an empty batch with the credentials)", tag: "Catalog and partners", auth: "admin",
       params: Type.Object({ id: Type.String({ maxLength: 50 }) }),
       body: Type.Object({ settings: Type.Record(Type.String(), Type.Union([Type.String(), Type.Boolean(), Type.Null()])) }, { additionalProperties: false }),
-    },
+      errors: [403], store: false, ok: { status: 200, schema: CheckAnswer, description: "What the partner answered" },
+    }),
   }, async (req) => {
     const result = await s.currents.checkConnection((req.params as { id: string }).id, (req.body as { settings: Record<string, unknown> }).settings);
     return result.kind === "answered"
@@ -22,7 +29,9 @@ export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
   });
 
   // Server mode at a glance: the live processes and which one delivers each Current.
-  app.get("/api/v1/cluster", async () => {
+  app.get("/api/v1/cluster", {
+    schema: op({ id: "getCluster", summary: "The live processes and which one delivers each Current", tag: "Operations", auth: "admin", ok: { status: 200, schema: Cluster, description: "The cluster" } }),
+  }, async () => {
     const [members, leases] = await Promise.all([s.store.leases.live("member:"), s.store.leases.live("current:")]);
     return {
       store: s.store.kind,
@@ -32,22 +41,39 @@ export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
     };
   });
 
-  app.get("/api/v1/workspaces", async () => ({ workspaces: await s.store.config.listWorkspaces() }));
+  app.get("/api/v1/workspaces", {
+    schema: op({ id: "listWorkspaces", summary: "The workspaces", tag: "Keys and workspaces", auth: "admin", ok: { status: 200, schema: Type.Object({ workspaces: Type.Array(Type.String()) }), description: "Their ids" } }),
+  }, async () => ({ workspaces: await s.store.config.listWorkspaces() }));
   // Strict validation for a whole workspace: events missing a catalog-required field are refused.
   app.patch("/api/v1/workspaces/:id", {
-    schema: { params: Type.Object({ id: Type.String({ maxLength: 63 }) }), body: Type.Object({ strict: Type.Boolean() }, { additionalProperties: false }) },
+    schema: op({
+      id: "updateWorkspace", summary: "Strict validation for a whole workspace", tag: "Keys and workspaces", auth: "admin",
+      params: Type.Object({ id: Type.String({ maxLength: 63 }) }), body: Type.Object({ strict: Type.Boolean() }, { additionalProperties: false }), errors: [403, 404],
+      ok: { status: 200, schema: Type.Object({ id: Type.String(), strict: Type.Boolean() }), description: "The workspace's setting" },
+    }),
   }, async (req) => s.credentials.setWorkspaceStrict((req.params as { id: string }).id, (req.body as { strict: boolean }).strict));
 
   app.post("/api/v1/ingest-keys", {
-    schema: { body: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })), strict: Type.Optional(Type.Boolean()) }, { additionalProperties: false }) },
+    schema: op({
+      id: "createIngestKey", summary: "A new ingest key (shown once)", tag: "Keys and workspaces", auth: "admin",
+      body: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })), strict: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      errors: [403], ok: { status: 201, schema: IngestKey, description: "The key, in full this once" },
+    }),
   }, async (req, reply) => {
     const { workspace, strict } = (req.body ?? {}) as { workspace?: string; strict?: boolean };
     return reply.code(201).send(await s.credentials.createIngestKey(workspace ?? "default", strict ?? false));
   });
-  app.get("/api/v1/ingest-keys", { schema: { querystring: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }) } }, async (req) => ({
+  app.get("/api/v1/ingest-keys", {
+    schema: op({
+      id: "listIngestKeys", summary: "Ingest keys (masked)", tag: "Keys and workspaces", auth: "admin",
+      querystring: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }), ok: { status: 200, schema: Type.Object({ ingestKeys: Type.Array(IngestKey) }), description: "The keys" },
+    }),
+  }, async (req) => ({
     ingestKeys: await s.credentials.listIngestKeys((req.query as { workspace?: string }).workspace),
   }));
-  app.delete("/api/v1/ingest-keys/:id", { schema: { params: Type.Object({ id: Type.String({ maxLength: 64 }) }) } }, async (req, reply) => {
+  app.delete("/api/v1/ingest-keys/:id", {
+    schema: op({ id: "revokeIngestKey", summary: "Revoke an ingest key", tag: "Keys and workspaces", auth: "admin", params: Type.Object({ id: Type.String({ maxLength: 64 }) }), errors: [403, 404, 409], ok: { status: 204, schema: null, description: "Revoked" } }),
+  }, async (req, reply) => {
     await s.credentials.revokeIngestKey((req.params as { id: string }).id);
     return reply.code(204).send();
   });

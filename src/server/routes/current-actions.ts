@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { JobBusyError } from "../../delivery/delivery-engine.js";
 import { ClientError, invalid } from "../../errors.js";
 import type { Services } from "../services.js";
+import { CheckAnswer, History, Redrive, Replay, Series, op } from "../api-schemas.js";
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const Ids = Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 });
@@ -22,7 +23,9 @@ const busy = (error: unknown) => {
 
 /** Send Test Events, replay, dead-letter redrive / discard, and the Current's history. */
 export function currentActionRoutes(app: FastifyInstance, s: Services): void {
-  app.post("/api/v1/currents/:id/test", { schema: { params: IdParams } }, async (req) => {
+  app.post("/api/v1/currents/:id/test", {
+    schema: op({ id: "sendTestEvents", summary: "Send Test Events: one marked sample of each selected type; the partner's answer", tag: "Delivery", auth: "admin", params: IdParams, errors: [403, 404], ok: { status: 200, schema: CheckAnswer, description: "What the partner answered" } }),
+  }, async (req) => {
     const current = await s.currents.record((req.params as { id: string }).id);
     if (current.events.length === 0) throw invalid("events", "select at least one event type to send test events");
     const { events, result } = await s.engine.sendTestEvents(current);
@@ -32,7 +35,11 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.post("/api/v1/currents/:id/replay", {
-    schema: { params: IdParams, body: Type.Object({ from: Time, to: Type.Optional(Time) }, { additionalProperties: false }) },
+    schema: op({
+      id: "replay", summary: "Re-send the retained events accepted in a time range", tag: "Delivery", auth: "admin", params: IdParams,
+      body: Type.Object({ from: Time, to: Type.Optional(Time) }, { additionalProperties: false }), errors: [403, 404, 409],
+      ok: { status: 202, schema: Replay, description: "Started; its progress is in the Current's stats.job" },
+    }),
   }, async (req, reply) => {
     const current = await s.currents.record((req.params as { id: string }).id);
     if (current.status === "draft") throw new ClientError(409, "conflict", "launch the Current before replaying");
@@ -49,7 +56,11 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.post("/api/v1/currents/:id/dead-letters/redrive", {
-    schema: { params: IdParams, body: Type.Optional(Type.Object({ ids: Type.Optional(Ids) }, { additionalProperties: false })) },
+    schema: op({
+      id: "redriveDeadLetters", summary: "Send all (or the chosen) dead letters again", tag: "Dead letters", auth: "admin", params: IdParams,
+      body: Type.Optional(Type.Object({ ids: Type.Optional(Ids) }, { additionalProperties: false })), errors: [403, 404, 409],
+      ok: { status: 202, schema: Redrive, description: "Started; its progress is in the Current's stats.job" },
+    }),
   }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const current = await s.currents.record(id);
@@ -59,7 +70,11 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.post("/api/v1/currents/:id/dead-letters/discard", {
-    schema: { params: IdParams, body: Type.Object({ ids: Ids }, { additionalProperties: false }) },
+    schema: op({
+      id: "discardDeadLetters", summary: "Drop chosen dead letters", tag: "Dead letters", auth: "admin", params: IdParams,
+      body: Type.Object({ ids: Ids }, { additionalProperties: false }), errors: [403, 404],
+      ok: { status: 200, schema: Type.Object({ discarded: Type.Integer() }), description: "How many went" },
+    }),
   }, async (req) => {
     const { id } = req.params as { id: string };
     await s.currents.record(id);
@@ -69,13 +84,19 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.get("/api/v1/currents/:id/series", {
-    schema: { params: IdParams, querystring: Type.Object({ window: Type.Optional(Type.Union([Type.Literal("hour"), Type.Literal("day")])) }) },
+    schema: op({
+      id: "getSeries", summary: "Per-minute points for the charts (last hour or day)", tag: "Delivery", auth: "admin", params: IdParams,
+      querystring: Type.Object({ window: Type.Optional(Type.Union([Type.Literal("hour"), Type.Literal("day")])) }), errors: [404],
+      ok: { status: 200, schema: Series, description: "One point per minute" },
+    }),
   }, async (req) => {
     const window = (req.query as { window?: "hour" | "day" }).window ?? "hour";
     return { window, points: await s.currents.series((req.params as { id: string }).id, window === "day" ? 1440 : 60) };
   });
 
-  app.get("/api/v1/currents/:id/history", { schema: { params: IdParams } }, async (req) => ({
+  app.get("/api/v1/currents/:id/history", {
+    schema: op({ id: "getHistory", summary: "Status changes and notices", tag: "Delivery", auth: "admin", params: IdParams, errors: [404], ok: { status: 200, schema: History, description: "Newest first" } }),
+  }, async (req) => ({
     history: await s.currents.history((req.params as { id: string }).id),
   }));
 }

@@ -2,6 +2,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { CurrentInput } from "../../currents/current-input.js";
 import type { Services } from "../services.js";
+import { Attempt, CurrentView, DeadLetter, op } from "../api-schemas.js";
 
 const Transformation = Type.Object({ field: Type.String(), action: Type.Union([Type.Literal("remove"), Type.Literal("hash")]) }, { additionalProperties: false });
 const Batching = Type.Object({
@@ -29,32 +30,58 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 
 /** Currents (SPEC section 6): create, list, get, update, launch, pause, resume, delete, attempts. */
 export function currentRoutes(app: FastifyInstance, s: Services): void {
-  app.get("/api/v1/currents", { schema: { querystring: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }) } }, async (req) => {
+  app.get("/api/v1/currents", {
+    schema: op({
+      id: "listCurrents", summary: "List Currents with their stats", tag: "Currents", auth: "admin",
+      querystring: Type.Object({ workspace: Type.Optional(Type.String({ maxLength: 63 })) }),
+      ok: { status: 200, schema: Type.Object({ currents: Type.Array(CurrentView) }), description: "The Currents" },
+    }),
+  }, async (req) => {
     const { workspace } = req.query as { workspace?: string };
     return { currents: await s.currents.list(workspace) };
   });
 
-  app.post("/api/v1/currents", { schema: { body: CreateBody } }, async (req, reply) => {
+  app.post("/api/v1/currents", {
+    schema: op({ id: "createCurrent", summary: "Create a Current (draft)", tag: "Currents", auth: "admin", body: CreateBody, errors: [403], ok: { status: 201, schema: CurrentView, description: "Created, as a draft" } }),
+  }, async (req, reply) => {
     const current = await s.currents.create(req.body as CurrentInput);
     return reply.code(201).send(current);
   });
 
-  app.get("/api/v1/currents/:id", { schema: { params: IdParams } }, async (req) => s.currents.get((req.params as { id: string }).id));
+  app.get("/api/v1/currents/:id", {
+    schema: op({ id: "getCurrent", summary: "A Current with its stats", tag: "Currents", auth: "admin", params: IdParams, errors: [404], ok: { status: 200, schema: CurrentView, description: "The Current" } }),
+  }, async (req) => s.currents.get((req.params as { id: string }).id));
 
-  app.patch("/api/v1/currents/:id", { schema: { params: IdParams, body: PatchBody } }, async (req) =>
+  app.patch("/api/v1/currents/:id", {
+    schema: op({
+      id: "updateCurrent", summary: "Update Current: change settings, events, transformations, batching (keeps its position)", tag: "Currents", auth: "admin",
+      params: IdParams, body: PatchBody, errors: [403, 404, 409], ok: { status: 200, schema: CurrentView, description: "The updated Current" },
+    }),
+  }, async (req) =>
     s.currents.update((req.params as { id: string }).id, req.body as CurrentInput));
 
-  app.delete("/api/v1/currents/:id", { schema: { params: IdParams } }, async (req, reply) => {
+  app.delete("/api/v1/currents/:id", {
+    schema: op({ id: "deleteCurrent", summary: "Delete a Current", tag: "Currents", auth: "admin", params: IdParams, errors: [403, 404], ok: { status: 204, schema: null, description: "Deleted" } }),
+  }, async (req, reply) => {
     await s.currents.delete((req.params as { id: string }).id);
     return reply.code(204).send();
   });
 
+  const lifecycle = {
+    launch: "Launch a draft: it receives events accepted from now on",
+    pause: "Pause: events keep buffering",
+    resume: "Resume (also re-enables a failing or disabled Current): the backlog is delivered",
+  } as const;
   for (const action of ["launch", "pause", "resume"] as const) {
-    app.post(`/api/v1/currents/:id/${action}`, { schema: { params: IdParams } }, async (req) =>
+    app.post(`/api/v1/currents/:id/${action}`, {
+      schema: op({ id: `${action}Current`, summary: lifecycle[action], tag: "Currents", auth: "admin", params: IdParams, errors: [403, 404, 409], ok: { status: 200, schema: CurrentView, description: "The Current in its new status" } }),
+    }, async (req) =>
       s.currents[action]((req.params as { id: string }).id));
   }
 
-  app.get("/api/v1/currents/:id/attempts", { schema: { params: IdParams } }, async (req) => {
+  app.get("/api/v1/currents/:id/attempts", {
+    schema: op({ id: "listAttempts", summary: "Recent attempts (the last 200 of this process)", tag: "Delivery", auth: "admin", params: IdParams, errors: [404], ok: { status: 200, schema: Type.Object({ attempts: Type.Array(Attempt) }), description: "Newest first" } }),
+  }, async (req) => {
     const { id } = req.params as { id: string };
     await s.currents.record(id);
     const attempts = [...s.engine.attempts(id)].reverse().map((a) => ({ ...a, at: new Date(a.at).toISOString() }));
@@ -62,7 +89,11 @@ export function currentRoutes(app: FastifyInstance, s: Services): void {
   });
 
   app.get("/api/v1/currents/:id/dead-letters", {
-    schema: { params: IdParams, querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })), after: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$" })) }) },
+    schema: op({
+      id: "listDeadLetters", summary: "Events the partner refused, with its status and answer (paged by id)", tag: "Dead letters", auth: "admin", params: IdParams,
+      querystring: Type.Object({ limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,4}$" })), after: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$" })) }),
+      errors: [404], ok: { status: 200, schema: Type.Object({ total: Type.Integer(), deadLetters: Type.Array(DeadLetter) }), description: "Oldest first" },
+    }),
   }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const q = req.query as { limit?: string; after?: string };

@@ -6,6 +6,8 @@ import { bearerToken } from "../../security/credentials.js";
 import { RateLimiter } from "../../security/rate-limiter.js";
 import { boundedBody } from "../bounded-body.js";
 import type { Services } from "../services.js";
+import { Type } from "@sinclair/typebox";
+import { IngestAnswer, IngestBody, op } from "../api-schemas.js";
 
 /** A body over the limit is still read (and dropped) up to this size, so the 413 reaches the client. */
 export const DRAIN_BYTES = 64 * 1024 * 1024;
@@ -24,9 +26,18 @@ export function ingestRoutes(app: FastifyInstance, s: Services): void {
   void app.register(async (scope) => {
     // The body reaches the handler as text: it is measured before anything parses it.
     scope.removeContentTypeParser("application/json");
+    // The body schema documents the request; ingest validates it itself (after measuring it), so no framework validation.
+    scope.setValidatorCompiler(() => () => true);
     scope.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => done(null, body));
     scope.post("/v1/events", {
       bodyLimit: DRAIN_BYTES,
+      schema: {
+        ...op({
+          id: "ingestEvents", summary: "Send events (durable before the answer)", tag: "Ingest", auth: "ingest", body: IngestBody, errors: [413, 415, 429],
+          ok: { status: 200, schema: IngestAnswer, description: "Stored (fsync'd or committed); each event accepted, a duplicate, or rejected with its reason" },
+        }),
+        headers: Type.Object({ "content-encoding": Type.Optional(Type.Union([Type.Literal("gzip"), Type.Literal("identity")], { description: "gzip: the body is compressed (5 MB limit on the uncompressed size)" })) }),
+      },
       onRequest: async (request) => {
         const key = s.credentials.ingestKey(bearerToken(request.headers.authorization));
         if (!key) throw new ClientError(401, "unauthorized", "a valid ingest key is required (Authorization: Bearer <ingest key>)");
