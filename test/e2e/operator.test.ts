@@ -95,6 +95,13 @@ describe("the CLI's errors", () => {
     const future = spawnOut(process.execPath, [BIN, "replay", created.body.id, "--from", "2030-01-01T00:00:00Z", "--url", svc.url, "--token", ADMIN]);
     expect(await exited(future.proc)).toBe(5);
     expect(future.io.err).toMatch(/from: is in the future/);
+    const secret = `whsec_${Buffer.alloc(32, 9).toString("base64")}`;
+    const withFlags = spawnOut(process.execPath, [BIN, "currents", "create", "--json", "--url", svc.url, "--token", ADMIN, "--name", "Flags", "--partner", "custom_http",
+      "--endpoint", "http://127.0.0.1:9/x", "--events", "users.messages.email.Send", "--signing-secret", secret, "--gzip", "--max-batch-events", "250", "--linger-ms", "200", "--max-in-flight", "2"]);
+    expect(await exited(withFlags.proc), withFlags.io.err).toBe(0);
+    const made = JSON.parse(withFlags.io.out) as { settings: Record<string, unknown>; batching: Record<string, number> };
+    expect(made.settings).toMatchObject({ gzip: true, signingSecret: `****${secret.slice(-4)}` });
+    expect(made.batching).toEqual({ maxBatchEvents: 250, lingerMs: 200, maxInFlight: 2 });
     const relative = spawnOut(process.execPath, [BIN, "replay", created.body.id, "--from", "2h", "--json", "--url", svc.url, "--token", ADMIN]);
     expect(await exited(relative.proc)).toBe(0);
     expect(timeArg("90s", Date.parse("2026-01-01T00:00:00Z"))).toBe("2025-12-31T23:58:30.000Z");
