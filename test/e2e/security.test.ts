@@ -98,6 +98,9 @@ describe("SSRF guard", () => {
       expect(r.status, endpoint).toBe(400);
       expect(r.body.error.field, endpoint).toBe("settings.endpoint");
     }
+    // The refusal of a local endpoint names the way to allow it (the README's quick start uses it).
+    const local = await svc.admin("POST", "/api/v1/currents", { name: "x", partner: "heap", settings: { endpoint: "http://127.0.0.1:4200/currents" }, events: [] });
+    expect(local.body.error.message).toMatch(/--allow-private-endpoints/);
   });
 
   it("checks the address at connect time: a name resolving to a private address is refused and nothing is sent", async () => {
