@@ -32,6 +32,8 @@ export class Ownership {
   readonly #renewedAt = new Map<string, number>();
   readonly #failedStart = new Map<string, number>();
   #members = 1;
+  /** Bumped when a sync gives up waiting: a pass still running after that claims and starts nothing more. */
+  #pass = 0;
 
   constructor(private readonly o: { store: Store; leaseMs: number; logger: Logger; now: () => number }) {}
 
@@ -74,11 +76,13 @@ export class Ownership {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`no answer from the store within ${Math.round(this.o.leaseMs / 2)} ms`)), this.o.leaseMs / 2);
     });
-    const balancing = this.#balance(workers);
+    const pass = ++this.#pass;
+    const balancing = this.#balance(workers, () => pass === this.#pass);
     balancing.catch(() => undefined);
     try {
       await Promise.race([balancing, timeout]);
     } catch (error) {
+      this.#pass++; // the pass still running (if it hangs) stops where it is
       this.o.logger.warn({ err: { message: (error as Error).message } }, "could not renew delivery leases; will retry");
     } finally {
       clearTimeout(timer);
@@ -93,7 +97,7 @@ export class Ownership {
     }
   }
 
-  async #balance(workers: OwnedWorkers): Promise<void> {
+  async #balance(workers: OwnedWorkers, current: () => boolean): Promise<void> {
     const { store, leaseMs } = this.o;
     await store.leases.acquire(`member:${this.owner}`, this.owner, leaseMs);
     this.#members = Math.max(1, (await store.leases.live("member:")).length);
@@ -110,7 +114,7 @@ export class Ownership {
       } else if (now.updatedAt !== started.updatedAt) {
         // Changed through another process: start again with the new settings.
         await workers.stopWorker(id, leaseMs / 3);
-        await this.#start(workers, now);
+        await this.#start(workers, now, current);
       }
     }
     const mine = [...workers.running().keys()];
@@ -119,14 +123,18 @@ export class Ownership {
       await this.release(id);
     }
     for (const c of active) {
-      if (workers.running().size >= fair) break;
+      if (!current() || workers.running().size >= fair) break;
       if (workers.running().has(c.id) || (this.#failedStart.get(c.id) ?? 0) > this.o.now()) continue;
-      if (await this.claim(c.id)) await this.#start(workers, c);
+      if (await this.claim(c.id)) await this.#start(workers, c, current);
     }
   }
 
   /** Starts a claimed Current's worker; when it cannot start, lets the lease go and moves on. */
-  async #start(workers: OwnedWorkers, c: CurrentRecord): Promise<void> {
+  async #start(workers: OwnedWorkers, c: CurrentRecord, current: () => boolean = () => true): Promise<void> {
+    if (!current()) {
+      await this.release(c.id).catch(() => undefined);
+      return;
+    }
     try {
       await workers.startWorker(c);
       this.#failedStart.delete(c.id);
