@@ -73,8 +73,10 @@ export function checkSettings(
   now: number = Date.now(),
 ): { plain: Record<string, unknown>; secrets: Record<string, string>; generated: Record<string, string> } {
   const known = new Set(partner.settings.map((s) => s.key));
+  // A rotation's previous secret and its end are Currents' own: sent back as shown, they are ignored.
+  const managed = new Set(partner.settings.filter((s) => s.rotates).flatMap((s) => [`${s.key}.previous`, `${s.key}.previousUntil`]));
   for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw invalid(`settings.${key}`, `is not a setting of ${partner.title}`);
+    if (!known.has(key) && !managed.has(key)) throw invalid(`settings.${key}`, `is not a setting of ${partner.title}`);
   }
   const plain: Record<string, unknown> = {};
   const secrets: Record<string, string> = {};
@@ -143,8 +145,8 @@ export function checkSettings(
     const current = secrets[s.key];
     if (current !== undefined && old !== undefined && old !== current) {
       secrets[prevKey] = old;
-      plain[untilKey] = now + SIGNING_OVERLAP_MS;
-    } else if (current !== undefined && previous?.secrets[prevKey] !== undefined && Number(previous.plain[untilKey]) > now) {
+      plain[untilKey] = new Date(now + SIGNING_OVERLAP_MS).toISOString();
+    } else if (current !== undefined && previous?.secrets[prevKey] !== undefined && Date.parse(String(previous.plain[untilKey])) > now) {
       secrets[prevKey] = previous.secrets[prevKey];
       plain[untilKey] = previous.plain[untilKey];
     }

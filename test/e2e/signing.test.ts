@@ -66,6 +66,11 @@ describe("signed deliveries", () => {
     expect(String(during.headers["webhook-signature"]).split(" ")).toHaveLength(2);
     expect(verifies(oldSecret, during)).toBe(true);
     expect(verifies(newSecret, during)).toBe(true);
+    // The view shows the rotation; sending the settings back as shown changes nothing.
+    const shown = (await svc.admin("GET", `/api/v1/currents/${id}`)).body.settings as Record<string, unknown>;
+    expect(shown["signingSecret.previous"]).toBe(`****${oldSecret.slice(-4)}`);
+    const back = await svc.admin("PATCH", `/api/v1/currents/${id}`, { settings: shown });
+    expect(back.status, JSON.stringify(back.body)).toBe(200);
     offset = 25 * 3_600_000;
     // (the official verifiers refuse timestamps more than 5 minutes off their own clock: check the count only)
     await svc.ingest([sampleEvent(TYPE, { id: "after-overlap" })]);

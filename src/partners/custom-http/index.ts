@@ -21,7 +21,7 @@ export const customHttp = definePartner({
     if (typeof secret !== "string" || secret === "") return request;
     // During a rotation's overlap the previous secret signs too: receivers accept either.
     const previous = settings["signingSecret.previous"];
-    const secrets = typeof previous === "string" && Number(settings["signingSecret.previousUntil"]) > now ? [secret, previous] : [secret];
+    const secrets = typeof previous === "string" && Date.parse(String(settings["signingSecret.previousUntil"])) > now ? [secret, previous] : [secret];
     const signed = signStandardWebhook(secrets, batch.idempotencyKey, Math.floor(now / 1000), encodeBatchBody(batch.bodies));
     return { ...request, headers: { ...request.headers, ...signed } };
   },
