@@ -124,22 +124,15 @@ describe("outcome of every attempt", () => {
     let inFlight = 0;
     let peak = 0;
     let held: Array<() => void> = [];
-    const http = await import("node:http");
-    const got: string[] = [];
-    const server = http.createServer((req, res) => {
-      let raw = "";
-      req.on("data", (c: Buffer) => (raw += c.toString()));
-      req.on("end", () => {
-        for (const e of (JSON.parse(raw) as { events: Array<{ id: string }> }).events) got.push(e.id);
+    const receiver = await startReceiver(() => ({
+      answer: (res) => {
         inFlight++;
         peak = Math.max(peak, inFlight);
         held.push(() => { inFlight--; res.writeHead(200).end("{}"); });
         if (held.length >= 3) for (const answer of held.splice(0)) answer();
         else setTimeout(() => { for (const answer of held.splice(0)) answer(); }, 2_000); // the tail of the stream
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const receiver = { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, events: () => got.map((id) => ({ id })), close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) } as unknown as Receiver;
+      },
+    }));
     receivers.push(receiver);
     svc = await startService();
     const id = await launchCurrent(svc, receiver.url, [TYPE], { batching: { lingerMs: 10, maxBatchEvents: 10, maxInFlight: 3 } });

@@ -132,27 +132,19 @@ describe("partners that misbehave", () => {
   });
 
   it("a 2xx whose body never ends settles the batch: nothing is sent twice", async () => {
-    const http = await import("node:http");
-    const got: string[] = [];
-    const server = http.createServer((req, res) => {
-      let raw = "";
-      req.on("data", (c: Buffer) => (raw += c.toString()));
-      req.on("end", () => {
-        for (const e of (JSON.parse(raw) as { events: Array<{ id: string }> }).events) got.push(e.id);
+    const receiver = await use.receiver(() => ({
+      answer: (res) => {
         res.writeHead(200, { "content-type": "application/json" });
         const trickle = setInterval(() => res.write(" "), 100);
         res.on("close", () => clearInterval(trickle));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    use.add(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+      },
+    }));
     const svc = await use.service({ app: { retryPolicy: fastRetries } });
-    const port = (server.address() as { port: number }).port;
-    const id = await launchCurrent(svc, `http://127.0.0.1:${port}/hook`, [TYPE], { batching: { lingerMs: 5, requestTimeoutMs: 1_000 } });
+    const id = await launchCurrent(svc, receiver.url, [TYPE], { batching: { lingerMs: 5, requestTimeoutMs: 1_000 } });
     await svc.ingest(events(10, "t"));
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.delivered === 10, 10_000, "delivered");
     await new Promise((r) => setTimeout(r, 1_500));
-    expect(got.length).toBe(10);
+    expect(receiver.events().length).toBe(10);
   });
 });
 

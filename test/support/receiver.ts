@@ -7,7 +7,9 @@ export type Behaviour =
   | { status: number; body?: string; headers?: Record<string, string> }
   | { hang: true }
   | { reset: true }
-  | { delayMs: number; status: number };
+  | { delayMs: number; status: number }
+  /** The test answers itself, when and how it likes (held answers, bodies that never end). */
+  | { answer: (res: http.ServerResponse) => void };
 
 export interface ReceivedRequest {
   readonly headers: http.IncomingHttpHeaders;
@@ -42,6 +44,7 @@ export async function startReceiver(respond?: (req: ReceivedRequest, index: numb
       requests.push(received);
       const b = respond ? respond(received, index) : { status: 200 };
       if ("hang" in b) return;
+      if ("answer" in b) return b.answer(res);
       if ("reset" in b) return req.socket.destroy();
       if ("delayMs" in b) {
         setTimeout(() => res.writeHead(b.status).end("{}"), b.delayMs);
