@@ -83,6 +83,15 @@ describe("ingest under hostile input", () => {
     expect(metrics).toMatch(/currents_ingest_warnings_total\{event_type="users.messages.email.Open"\} 1/);
   });
 
+  it("charges the rate limit by the body's size too: a huge one-event body is not one event", async () => {
+    const svc = await use.service({ config: { ingestRateLimit: 100 } }); // bursts to 200
+    const big = { ...sampleEvent(TYPE, { id: "big-1" }), pad: "x".repeat(600_000) }; // ~146 events' worth of body
+    expect((await svc.ingest([big])).status).toBe(200);
+    const again = await svc.ingest([{ ...big, id: "big-2" }]);
+    expect(again.status).toBe(429);
+    expect(again.body.error.code).toBe("rate_limited");
+  });
+
   it("answers 413 (not 429) to an events array of 400,000 elements, whatever the rate limit", async () => {
     const svc = await use.service({ config: { ingestRateLimit: 10 } });
     const res = await rawPost(`${svc.url}/v1/events`, `{"events":[${Array.from({ length: 400_000 }, () => "0").join(",")}]}`, { authorization: `Bearer ${INGEST}`, "content-type": "application/json" });
