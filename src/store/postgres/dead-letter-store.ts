@@ -21,8 +21,9 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
     return (await guarded(() => this.pool.query<Row>("SELECT * FROM dead_letters WHERE current_id = $1 AND id > $2 ORDER BY id LIMIT $3", [currentId, afterId, limit]))).rows.map(toLetter);
   }
 
+  /** Held now: ever dead-lettered minus gone (both kept in the same statements as the letters), no scan. */
   async count(currentId: string): Promise<number> {
-    return (await guarded(() => this.pool.query<{ n: number }>("SELECT count(*)::bigint AS n FROM dead_letters WHERE current_id = $1", [currentId]))).rows[0]?.n ?? 0;
+    return Number((await guarded(() => this.pool.query<{ n: number }>("SELECT dead_lettered - dead_letters_gone AS n FROM current_progress WHERE current_id = $1", [currentId]))).rows[0]?.n ?? 0);
   }
 
   async get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]> {
@@ -36,13 +37,19 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
 
   async pruneBefore(before: number, maxRows: number): Promise<Array<{ currentId: string; count: number }>> {
     const { rows } = await guarded(() => this.pool.query<{ current_id: string; n: number }>(
-      `WITH gone AS (DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE created_at < $1 ORDER BY created_at LIMIT $2) RETURNING current_id)
-       SELECT current_id, count(*)::bigint AS n FROM gone GROUP BY current_id`, [before, maxRows]));
+      `WITH gone AS (DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE created_at < $1 ORDER BY created_at LIMIT $2) RETURNING current_id),
+       per AS (SELECT current_id, count(*)::bigint AS n FROM gone GROUP BY current_id),
+       counted AS (UPDATE current_progress p SET dead_letters_gone = p.dead_letters_gone + per.n FROM per WHERE p.current_id = per.current_id)
+       SELECT current_id, n FROM per`, [before, maxRows]));
     return rows.map((r) => ({ currentId: r.current_id, count: Number(r.n) }));
   }
 
   async remove(currentId: string, ids: readonly number[]): Promise<number> {
     if (ids.length === 0) return 0;
-    return (await guarded(() => this.pool.query("DELETE FROM dead_letters WHERE current_id = $1 AND id = ANY($2)", [currentId, ids]))).rowCount ?? 0;
+    const { rows } = await guarded(() => this.pool.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM dead_letters WHERE current_id = $1 AND id = ANY($2) RETURNING 1),
+       counted AS (UPDATE current_progress SET dead_letters_gone = dead_letters_gone + (SELECT count(*) FROM gone) WHERE current_id = $1)
+       SELECT count(*)::bigint AS n FROM gone`, [currentId, ids]));
+    return Number(rows[0]?.n ?? 0);
   }
 }

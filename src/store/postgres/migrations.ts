@@ -90,6 +90,15 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
       INSERT INTO event_counts SELECT workspace_id, event_type, seq >> 14, count(*) FROM events GROUP BY 1, 2, 3;
     `,
   },
+  {
+    version: 5,
+    name: "dead letters held, counted without a scan (ever dead-lettered minus gone)",
+    sql: `
+      ALTER TABLE current_progress ADD COLUMN dead_letters_gone bigint NOT NULL DEFAULT 0;
+      UPDATE current_progress p SET dead_lettered = greatest(p.dead_lettered, (SELECT count(*) FROM dead_letters d WHERE d.current_id = p.current_id));
+      UPDATE current_progress p SET dead_letters_gone = p.dead_lettered - (SELECT count(*) FROM dead_letters d WHERE d.current_id = p.current_id);
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */

@@ -26,8 +26,10 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     return rows.map(toLetter);
   }
 
+  /** Held now: ever dead-lettered minus gone (both kept in the same transactions as the letters), no scan. */
   async count(currentId: string): Promise<number> {
-    return (this.db.prepare("SELECT count(*) AS n FROM dead_letters WHERE current_id = ?").get(currentId) as { n: number }).n;
+    const row = this.db.prepare("SELECT dead_lettered - dead_letters_gone AS n FROM current_progress WHERE current_id = ?").get(currentId) as { n: number } | undefined;
+    return row?.n ?? 0;
   }
 
   async get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]> {
@@ -48,12 +50,19 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
         del.run(r.id);
         counts.set(r.current_id, (counts.get(r.current_id) ?? 0) + 1);
       }
+      const gone = this.db.prepare("UPDATE current_progress SET dead_letters_gone = dead_letters_gone + ? WHERE current_id = ?");
+      for (const [currentId, n] of counts) gone.run(n, currentId);
       return [...counts].map(([currentId, count]) => ({ currentId, count }));
     })();
   }
 
   async remove(currentId: string, ids: readonly number[]): Promise<number> {
     const del = this.db.prepare("DELETE FROM dead_letters WHERE current_id = ? AND id = ?");
-    return this.db.transaction(() => ids.reduce((n, id) => n + del.run(currentId, id).changes, 0))();
+    const gone = this.db.prepare("UPDATE current_progress SET dead_letters_gone = dead_letters_gone + ? WHERE current_id = ?");
+    return this.db.transaction(() => {
+      const n = ids.reduce((sum, id) => sum + del.run(currentId, id).changes, 0);
+      if (n > 0) gone.run(n, currentId);
+      return n;
+    })();
   }
 }

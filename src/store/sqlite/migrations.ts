@@ -159,6 +159,15 @@ export const migrations: readonly Migration[] = [
       INSERT INTO event_counts SELECT workspace_id, event_type, seq >> 14, count(*) FROM events GROUP BY 1, 2, 3;
     `,
   },
+  {
+    version: 8,
+    name: "dead letters held, counted without a scan (ever dead-lettered minus gone)",
+    sql: `
+      ALTER TABLE current_progress ADD COLUMN dead_letters_gone INTEGER NOT NULL DEFAULT 0;
+      UPDATE current_progress SET dead_lettered = max(dead_lettered, (SELECT count(*) FROM dead_letters d WHERE d.current_id = current_progress.current_id));
+      UPDATE current_progress SET dead_letters_gone = dead_lettered - (SELECT count(*) FROM dead_letters d WHERE d.current_id = current_progress.current_id);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
