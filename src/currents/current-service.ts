@@ -12,7 +12,6 @@ import {
   type CurrentInput, checkBatching, checkContactEmail, checkEvents, checkName, checkSettings, checkTransformations,
 } from "./current-input.js";
 import type { Notifier } from "../notices/notifier.js";
-import { requestLogger } from "../server/request-context.js";
 import type { CurrentRecord, CurrentStatus } from "./model.js";
 import { type CurrentStats, type CurrentView, CurrentViews } from "./current-views.js";
 
@@ -76,7 +75,8 @@ export class CurrentService {
     return p;
   }
 
-  async create(input: CurrentInput): Promise<CurrentView> {
+  /** `log`: the request's logger (its lines carry the request id); the service's own otherwise. */
+  async create(input: CurrentInput, log: Logger = this.logger): Promise<CurrentView> {
     if (input.name === undefined) throw invalid("name", "is required");
     if (input.settings === undefined) throw invalid("settings", "is required");
     const partner = this.#partner(input.partner);
@@ -107,7 +107,7 @@ export class CurrentService {
     await this.store.config.insertCurrent(record, {
       ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null,
     });
-    requestLogger(this.logger).info({ currentId: id, partner: partner.id, workspace }, "current created");
+    log.info({ currentId: id, partner: partner.id, workspace }, "current created");
     return withGenerated(await this.view(record), generated);
   }
 
@@ -158,16 +158,16 @@ export class CurrentService {
    * with compare-and-set: when a status change (a pause, the partner refusing) lands between
    * reading and writing, the update is computed again from the newer Current.
    */
-  async update(id: string, input: CurrentInput): Promise<CurrentView> {
+  async update(id: string, input: CurrentInput, log: Logger = this.logger): Promise<CurrentView> {
     for (let attempt = 1; ; attempt++) {
       const generated: Record<string, string> = {};
-      const written = await this.#tryUpdate(id, input, generated);
+      const written = await this.#tryUpdate(id, input, generated, log);
       if (written) return withGenerated(await this.view(written), generated);
       if (attempt >= CAS_TRIES) throw busyCurrent();
     }
   }
 
-  async #tryUpdate(id: string, input: CurrentInput, generated: Record<string, string>): Promise<CurrentRecord | undefined> {
+  async #tryUpdate(id: string, input: CurrentInput, generated: Record<string, string>, log: Logger): Promise<CurrentRecord | undefined> {
     const old = await this.#get(id);
     if (input.partner !== undefined && input.partner !== old.partner) throw invalid("partner", "cannot be changed; create a new Current");
     if (input.workspace !== undefined && input.workspace !== old.workspace) throw invalid("workspace", "cannot be changed");
@@ -206,7 +206,7 @@ export class CurrentService {
       await this.#notifier?.notify(record, "recovered", `The Current "${record.name}" was updated and is sending again.`);
     }
     await this.#engine?.refresh(id);
-    requestLogger(this.logger).info({ currentId: id }, "current updated");
+    log.info({ currentId: id }, "current updated");
     return { ...record, version: old.version + 1 };
   }
 
@@ -216,7 +216,7 @@ export class CurrentService {
    * racing each other never both apply from the same starting point.
    */
   async #transition(id: string, allowed: readonly CurrentStatus[], to: CurrentStatus, reason: string | null,
-    extra: (old: CurrentRecord) => Promise<{ fields?: Partial<CurrentRecord>; setAckedSeq?: number }> = async () => ({})) {
+    extra: (old: CurrentRecord) => Promise<{ fields?: Partial<CurrentRecord>; setAckedSeq?: number }> = async () => ({}), log: Logger = this.logger) {
     for (let attempt = 1; ; attempt++) {
       const old = await this.#get(id);
       if (!allowed.includes(old.status)) {
@@ -227,7 +227,7 @@ export class CurrentService {
       const record: CurrentRecord = { ...old, ...fields, status: to, statusReason: reason, statusSince: now, updatedAt: now };
       if (await this.store.config.updateCurrent(record, setAckedSeq)) {
         await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: to, message: reason ?? `${old.status} -> ${to}` });
-        requestLogger(this.logger).info({ currentId: id, from: old.status, to, reason }, "current status changed");
+        log.info({ currentId: id, from: old.status, to, reason }, "current status changed");
         return { ...record, version: old.version + 1 };
       }
       if (attempt >= CAS_TRIES) throw busyCurrent();
@@ -235,24 +235,24 @@ export class CurrentService {
   }
 
   /** Launch: draft -> active. The Current receives events accepted from now on. */
-  async launch(id: string): Promise<CurrentView> {
+  async launch(id: string, log: Logger = this.logger): Promise<CurrentView> {
     const record = await this.#transition(id, ["draft"], "active", null, async (old) => {
       if (old.events.length === 0) throw invalid("events", "select at least one event type before launching");
       return { fields: { launchedAt: this.now() }, setAckedSeq: await this.store.events.headSeq() };
-    });
+    }, log);
     await this.#engine?.refresh(id);
     return this.view(record);
   }
 
-  async pause(id: string): Promise<CurrentView> {
-    const record = await this.#transition(id, ["active", "failing"], "paused", "paused by the user");
+  async pause(id: string, log: Logger = this.logger): Promise<CurrentView> {
+    const record = await this.#transition(id, ["active", "failing"], "paused", "paused by the user", undefined, log);
     await this.#engine?.refresh(id);
     return this.view(record);
   }
 
   /** Resume (also re-enables a failing or disabled Current): the backlog is delivered. */
-  async resume(id: string): Promise<CurrentView> {
-    const record = await this.#transition(id, ["paused", "failing", "disabled"], "active", null);
+  async resume(id: string, log: Logger = this.logger): Promise<CurrentView> {
+    const record = await this.#transition(id, ["paused", "failing", "disabled"], "active", null, undefined, log);
     await this.#engine?.refresh(id);
     return this.view(record);
   }
@@ -305,12 +305,12 @@ export class CurrentService {
    * Deletes the row first, then stops the worker and lets go of the lease: a lease sync in
    * between finds no Current to start (and a worker never starts without its progress row).
    */
-  async delete(id: string): Promise<void> {
+  async delete(id: string, log: Logger = this.logger): Promise<void> {
     await this.#get(id);
     if (!(await this.store.config.deleteCurrent(id))) throw notFound(`Current ${id.slice(0, 64)}`);
     await this.#engine?.remove(id);
     this.#onDeleted?.(id);
-    requestLogger(this.logger).info({ currentId: id }, "current deleted");
+    log.info({ currentId: id }, "current deleted");
   }
 
   /** The Current's counters. */

@@ -11,8 +11,6 @@ import { storeFailureKind } from "../store/port.js";
 import { Type } from "@sinclair/typebox";
 import { Audit, ErrorBody, TAGS, op } from "./api-schemas.js";
 import { ClientError } from "../errors.js";
-import type { Logger } from "pino";
-import { runWithRequestLogger } from "./request-context.js";
 import { MAX_EVENT_DEPTH } from "../ingest/ingest-events.js";
 import { scanBody } from "../ingest/scan-body.js";
 import { bearerToken } from "../security/credentials.js";
@@ -141,8 +139,6 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
   });
 
-  // Everything a request causes logs with its request id, also in services it calls.
-  app.addHook("onRequest", (request, _reply, done) => runWithRequestLogger(request.log as unknown as Logger, done));
   // Every answer carries its request id, and is logged (debug) with it; errors are logged with it too.
   const guarded = new WeakSet<object>();
   app.addHook("onRequest", async (request, reply) => {

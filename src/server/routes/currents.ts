@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import type { CurrentInput } from "../../currents/current-input.js";
+import type { Logger } from "pino";
 import type { Services } from "../services.js";
 import { Attempt, CurrentView, DeadLetter, op } from "../api-schemas.js";
 
@@ -44,7 +45,7 @@ export function currentRoutes(app: FastifyInstance, s: Services): void {
   app.post("/api/v1/currents", {
     schema: op({ id: "createCurrent", summary: "Create a Current (draft)", tag: "Currents", auth: "admin", body: CreateBody, errors: [403], ok: { status: 201, schema: CurrentView, description: "Created, as a draft" } }),
   }, async (req, reply) => {
-    const current = await s.currents.create(req.body as CurrentInput);
+    const current = await s.currents.create(req.body as CurrentInput, req.log as unknown as Logger);
     return reply.code(201).send(current);
   });
 
@@ -58,12 +59,12 @@ export function currentRoutes(app: FastifyInstance, s: Services): void {
       params: IdParams, body: PatchBody, errors: [403, 404, 409], ok: { status: 200, schema: CurrentView, description: "The updated Current" },
     }),
   }, async (req) =>
-    s.currents.update((req.params as { id: string }).id, req.body as CurrentInput));
+    s.currents.update((req.params as { id: string }).id, req.body as CurrentInput, req.log as unknown as Logger));
 
   app.delete("/api/v1/currents/:id", {
     schema: op({ id: "deleteCurrent", summary: "Delete a Current", tag: "Currents", auth: "admin", params: IdParams, errors: [403, 404], ok: { status: 204, schema: null, description: "Deleted" } }),
   }, async (req, reply) => {
-    await s.currents.delete((req.params as { id: string }).id);
+    await s.currents.delete((req.params as { id: string }).id, req.log as unknown as Logger);
     return reply.code(204).send();
   });
 
@@ -76,7 +77,7 @@ export function currentRoutes(app: FastifyInstance, s: Services): void {
     app.post(`/api/v1/currents/:id/${action}`, {
       schema: op({ id: `${action}Current`, summary: lifecycle[action], tag: "Currents", auth: "admin", params: IdParams, errors: [403, 404, 409], ok: { status: 200, schema: CurrentView, description: "The Current in its new status" } }),
     }, async (req) =>
-      s.currents[action]((req.params as { id: string }).id));
+      s.currents[action]((req.params as { id: string }).id, req.log as unknown as Logger));
   }
 
   app.get("/api/v1/currents/:id/attempts", {
