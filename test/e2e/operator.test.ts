@@ -62,6 +62,14 @@ describe("stopping", () => {
   });
 });
 
+describe("the repository's own CLI", () => {
+  it("runs through `npm run cli --` without installing or building anything", async () => {
+    const cli = spawnOut("npm", ["run", "--silent", "cli", "--", "--version"]);
+    expect(await exited(cli.proc)).toBe(0);
+    expect(cli.io.out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
+
 describe("the demo", () => {
   it("uses CURRENTS_ADMIN_TOKEN like start, and names --port when the port is taken", async () => {
     const blocker = createNetServer();
