@@ -59,7 +59,9 @@ export function parseIngestBody(text: string): IngestBody {
     parts.push(text.slice(at));
     parsedText = parts.join("");
   }
-  if (parsedText !== text || !elements ? scanBody(parsedText).maxDepth > MAX_EVENT_DEPTH + 2 : false) {
+  // Still too deep once the deep events are out (depth outside the events, or a text the slicer
+  // could not read): refused whole, before any parsing.
+  if (scan.maxDepth > MAX_EVENT_DEPTH + 2 && scanBody(parsedText).maxDepth > MAX_EVENT_DEPTH + 2) {
     throw new ClientError(400, "too_deep", `the body is ${tooDeep} (at most ${MAX_EVENT_DEPTH} levels inside an event)`);
   }
   let body: unknown;

@@ -44,6 +44,10 @@ describe("ingest under hostile input", () => {
     const res = await svc.call("POST", "/v1/events", text, INGEST);
     expect(res.status).toBe(400); // the body as a whole nests too deep outside the slicer's reach: refused by name
     expect(res.body.error.message).toMatch(/nested deeper than 64/);
+    // Depth outside the events is refused whole too, before parsing.
+    const meta = await svc.call("POST", "/v1/events", `{"meta":${deepText(100_000)},"events":[${JSON.stringify(good)}]}`, INGEST);
+    expect(meta.status).toBe(400);
+    expect(meta.body.error.code).toBe("too_deep");
     const text2 = `{"events":[1],"events":[${JSON.stringify(good)},${withDeep(sampleEvent(TYPE, { id: "twice-shallow" }), 10)}]}`;
     const res2 = await svc.call("POST", "/v1/events", text2, INGEST);
     expect(res2.status).toBe(200);
