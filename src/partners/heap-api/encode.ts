@@ -1,0 +1,166 @@
+import { createHash } from "node:crypto";
+
+/**
+ * The event encoding of Heap's server-side API (`heap_api`, SPEC section 11; formats in
+ * PARTNER-FORMATS.md section 6): pure functions from a Currents event to a bulk-track event and
+ * to user properties. Not wired into the partner registry yet: the client-side rate limits
+ * (15,000 events/min per app, 1,000 per identity, a hot identity held back alone) need the
+ * delivery engine to hold one identity's events without holding the others, which is not built.
+ */
+
+/** Heap's limits on what it takes. */
+export const HEAP_MAX_IDENTITY = 255;
+export const HEAP_MAX_VALUE = 1024;
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type Event = { [key: string]: Json };
+
+/** Which field identifies the user in Heap: `external_user_id`, `user_id`, or a path such as `properties.email_address`. */
+export function heapIdentity(event: Event, identity: string): string | undefined {
+  const path = identity === "external_user_id" || identity === "user_id" ? ["user", identity] : identity.split(".");
+  let v: Json | undefined = event;
+  for (const k of path) v = v !== null && typeof v === "object" && !Array.isArray(v) ? v[k] : undefined;
+  if (typeof v === "number") v = String(v);
+  return typeof v === "string" && v !== "" && v.length <= HEAP_MAX_IDENTITY ? v : undefined;
+}
+
+const CHANNELS: Record<string, string> = {
+  email: "Email", pushnotification: "Push Notification", sms: "SMS", inappmessage: "In-App Message", contentcard: "Content Card",
+  newsfeedcard: "News Feed Card", webhook: "Webhook", whatsapp: "WhatsApp", line: "LINE", rcs: "RCS", banner: "Banner",
+  featureflag: "Feature Flag", liveactivity: "Live Activity", subscription: "Subscription", subscriptiongroup: "Subscription Group",
+  campaigns: "Campaign", canvas: "Canvas", canvasstep: "Canvas Step", costep: "Step", exit: "Exit", experimentstep: "Experiment Step",
+  profile: "Profile", agentconsole: "Agent Console",
+};
+
+/** "GlobalStateChange" -> "Global State Change". */
+const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
+
+/**
+ * The event's name in Heap: its type, or a friendly name ("Email Open", "Push Notification
+ * Send", "SMS Delivery"; a CustomEvent is named by its own `properties.name`; "Purchase"
+ * stays "Purchase"), with an optional prefix.
+ */
+export function heapEventName(event: Event, mode: "type" | "friendly", prefix = ""): string {
+  const type = String(event.event_type);
+  let name = type;
+  if (mode === "friendly") {
+    const custom = (event.properties as { name?: Json } | undefined)?.name;
+    if (type === "users.behaviors.CustomEvent" && typeof custom === "string" && custom !== "") {
+      name = custom;
+    } else {
+      const parts = type.split(".");
+      const last = parts.pop() as string;
+      const middle = parts.filter((p) => !["users", "messages", "behaviors", "app"].includes(p)).map((p) => CHANNELS[p] ?? words(p));
+      name = [...middle, words(last)].join(" ");
+    }
+  }
+  return `${prefix}${name}`.slice(0, HEAP_MAX_VALUE);
+}
+
+/** What flattening cut: keys and values longer than Heap takes. */
+export interface Cuts {
+  keys: number;
+  values: number;
+}
+
+/**
+ * Heap's property rules: nested objects flattened with "." keys, arrays joined with "||",
+ * booleans as "true"/"false", nulls dropped, numbers kept, keys and values cut to 1,024
+ * characters (counted in `cuts`).
+ */
+export function flattenProperties(value: Json, cuts: Cuts, prefix = "", out: Record<string, string | number> = {}): Record<string, string | number> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return out;
+  for (const [k, v] of Object.entries(value)) {
+    let key = prefix ? `${prefix}.${k}` : k;
+    if (v === null || v === undefined) continue;
+    if (typeof v === "object" && !Array.isArray(v)) {
+      flattenProperties(v, cuts, key, out);
+      continue;
+    }
+    if (key.length > HEAP_MAX_VALUE) {
+      key = key.slice(0, HEAP_MAX_VALUE);
+      cuts.keys++;
+    }
+    let flat: string | number = Array.isArray(v) ? v.filter((x) => x !== null).map((x) => (typeof x === "object" ? JSON.stringify(x) : String(x))).join("||")
+      : typeof v === "boolean" ? String(v) : v;
+    if (typeof flat === "string" && flat.length > HEAP_MAX_VALUE - 1) {
+      flat = flat.slice(0, HEAP_MAX_VALUE - 1);
+      cuts.values++;
+    }
+    out[key] = flat;
+  }
+  return out;
+}
+
+export interface HeapTrackEvent {
+  identity: string;
+  event: string;
+  timestamp: string;
+  idempotency_key: string;
+  properties: Record<string, string | number>;
+}
+
+export interface HeapEncodeSettings {
+  readonly identity: string;
+  readonly eventNames: "type" | "friendly";
+  readonly prefix?: string;
+}
+
+/**
+ * One event for Heap's bulk track (`POST /api/track {"app_id","events":[...]}`), or why it
+ * cannot be sent (no identity: a dead letter, redrivable once the setting is fixed).
+ */
+export function heapTrackEvent(event: Event, s: HeapEncodeSettings, cuts: Cuts): { ok: true; event: HeapTrackEvent } | { ok: false; reason: string } {
+  const identity = heapIdentity(event, s.identity);
+  if (identity === undefined) return { ok: false, reason: `no identity (${s.identity})` };
+  const properties = flattenProperties(event.properties ?? null, cuts);
+  properties.currents_event_type = String(event.event_type);
+  properties.currents_event_id = String(event.id);
+  return {
+    ok: true,
+    event: {
+      identity,
+      event: heapEventName(event, s.eventNames, s.prefix),
+      timestamp: new Date(Number(event.time) * 1000).toISOString(),
+      idempotency_key: String(event.id),
+      properties,
+    },
+  };
+}
+
+/** Which user fields go to Heap as user properties: source path -> Heap name. The default: email and timezone. */
+export const DEFAULT_USER_PROPERTIES: Readonly<Record<string, string>> = { "properties.email_address": "email", "user.timezone": "timezone" };
+
+/** An identity's user properties from an event (keys that are any casing of "id" are never sent), or undefined when none. */
+export function heapUserProperties(event: Event, fields: Readonly<Record<string, string>> = DEFAULT_USER_PROPERTIES): Record<string, string | number> | undefined {
+  const out: Record<string, string | number> = {};
+  for (const [path, name] of Object.entries(fields)) {
+    if (name.toLowerCase() === "id") continue;
+    let v: Json | undefined = event;
+    for (const k of path.split(".")) v = v !== null && typeof v === "object" && !Array.isArray(v) ? v[k] : undefined;
+    if (typeof v === "string" || typeof v === "number") out[name] = typeof v === "string" ? v.slice(0, HEAP_MAX_VALUE - 1) : v;
+    else if (typeof v === "boolean") out[name] = String(v);
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/**
+ * Remembers what was last sent as each identity's user properties (bounded; oldest forgotten
+ * first), so that `add_user_properties` goes out only when they changed. After a restart, or
+ * once forgotten, sending again is harmless.
+ */
+export class UserPropertiesSeen {
+  readonly #seen = new Map<string, string>();
+
+  constructor(private readonly max = 100_000) {}
+
+  /** True (and remembered) when these properties differ from what was last sent for the identity. */
+  changed(identity: string, properties: Record<string, string | number>): boolean {
+    const digest = createHash("sha1").update(JSON.stringify(Object.entries(properties).sort())).digest("base64");
+    if (this.#seen.get(identity) === digest) return false;
+    this.#seen.delete(identity);
+    this.#seen.set(identity, digest);
+    if (this.#seen.size > this.max) this.#seen.delete(this.#seen.keys().next().value as string);
+    return true;
+  }
+}

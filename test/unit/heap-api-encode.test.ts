@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { allEventTypes } from "../../src/catalog/catalog.js";
+import { sampleEvent } from "../../src/catalog/sample-event.js";
+import { UserPropertiesSeen, flattenProperties, heapEventName, heapIdentity, heapTrackEvent, heapUserProperties } from "../../src/partners/heap-api/encode.js";
+
+type Ev = Parameters<typeof heapTrackEvent>[0];
+const ev = (type: string, over: Record<string, unknown> = {}) => ({ ...sampleEvent(type, { id: "e-1", time: 1732790000 }), ...over }) as unknown as Ev;
+
+describe("Heap server-side API encoding (not wired yet: see the module's note)", () => {
+  it("takes the identity from the chosen field, and none when it is missing, empty or over 255 characters", () => {
+    const e = ev("users.messages.email.Open");
+    expect(heapIdentity(e, "external_user_id")).toBe((e.user as Record<string, string>).external_user_id);
+    expect(heapIdentity(e, "user_id")).toBe((e.user as Record<string, string>).user_id);
+    expect(heapIdentity(e, "properties.email_address")).toBe((e.properties as Record<string, string>).email_address);
+    expect(heapIdentity({ ...e, user: {} }, "external_user_id")).toBeUndefined();
+    expect(heapIdentity({ ...e, user: { external_user_id: "x".repeat(256) } }, "external_user_id")).toBeUndefined();
+  });
+
+  it("names events by type or by friendly name, CustomEvents by their own name, with the prefix", () => {
+    expect(heapEventName(ev("users.messages.email.Open"), "friendly")).toBe("Email Open");
+    expect(heapEventName(ev("users.messages.pushnotification.Send"), "friendly")).toBe("Push Notification Send");
+    expect(heapEventName(ev("users.messages.sms.Delivery"), "friendly")).toBe("SMS Delivery");
+    expect(heapEventName(ev("users.messages.inappmessage.Click"), "friendly")).toBe("In-App Message Click");
+    expect(heapEventName(ev("users.behaviors.Purchase"), "friendly")).toBe("Purchase");
+    expect(heapEventName(ev("users.behaviors.app.SessionStart"), "friendly")).toBe("Session Start");
+    expect(heapEventName(ev("users.behaviors.subscription.GlobalStateChange"), "friendly")).toBe("Subscription Global State Change");
+    const custom = ev("users.behaviors.CustomEvent");
+    expect(heapEventName(custom, "friendly", "braze-")).toBe(`braze-${(custom.properties as Record<string, string>).name}`);
+    expect(heapEventName(ev("users.messages.email.Open"), "type", "braze-")).toBe("braze-users.messages.email.Open");
+  });
+
+  it("flattens properties as Heap takes them: dotted keys, arrays joined, booleans as text, nulls dropped, long values cut and counted", () => {
+    const cuts = { keys: 0, values: 0 };
+    const flat = flattenProperties({ a: { b: { c: 1 } }, list: ["x", 2, null, true], yes: true, no: false, none: null, long: "y".repeat(2000), n: 3.5 }, cuts);
+    expect(flat).toEqual({ "a.b.c": 1, list: "x||2||true", yes: "true", no: "false", long: "y".repeat(1023), n: 3.5 });
+    expect(cuts).toEqual({ keys: 0, values: 1 });
+  });
+
+  it("encodes a bulk-track event: ISO timestamp, the event id as idempotency key, Currents' own properties; no identity is a reason", () => {
+    const cuts = { keys: 0, values: 0 };
+    const e = ev("users.behaviors.Purchase");
+    const r = heapTrackEvent(e, { identity: "external_user_id", eventNames: "friendly" }, cuts);
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.event).toMatchObject({ event: "Purchase", timestamp: "2024-11-28T10:33:20.000Z", idempotency_key: "e-1" });
+      expect(r.event.properties).toMatchObject({ currents_event_type: "users.behaviors.Purchase", currents_event_id: "e-1" });
+      expect(Object.keys(r.event.properties).some((k) => k.startsWith("purchase_properties."))).toBe(true);
+    }
+    expect(heapTrackEvent({ ...e, user: {} }, { identity: "external_user_id", eventNames: "type" }, cuts)).toEqual({ ok: false, reason: "no identity (external_user_id)" });
+  });
+
+  it("encodes a sample of every catalog type within Heap's rules", () => {
+    const cuts = { keys: 0, values: 0 };
+    for (const d of allEventTypes()) {
+      const e = ev(d.type);
+      const r = heapTrackEvent(e, { identity: "user_id", eventNames: "friendly" }, cuts);
+      // Types without a user (e.g. agent console runs) have no identity: a dead letter by reason, never a guess.
+      expect(r.ok, d.type).toBe(typeof (e.user as Record<string, unknown> | undefined)?.user_id === "string");
+      if (!r.ok) continue;
+      expect(r.event.event.length, d.type).toBeGreaterThan(0);
+      expect(r.event.event.length).toBeLessThanOrEqual(1024);
+      for (const v of Object.values(r.event.properties)) expect(typeof v === "number" || (typeof v === "string" && v.length < 1024), d.type).toBe(true);
+    }
+  });
+
+  it("sends user properties only when they changed (never an id key)", () => {
+    const e = ev("users.messages.email.Open");
+    const props = heapUserProperties(e, { "properties.email_address": "email", "user.timezone": "timezone", "user.user_id": "ID" });
+    expect(props).toEqual({ email: (e.properties as Record<string, string>).email_address, timezone: "America/Chicago" });
+    const seen = new UserPropertiesSeen(2);
+    expect(seen.changed("u1", props ?? {})).toBe(true);
+    expect(seen.changed("u1", { ...props })).toBe(false);
+    expect(seen.changed("u1", { ...props, timezone: "Europe/Paris" })).toBe(true);
+    expect(seen.changed("u2", { a: 1 })).toBe(true);
+    expect(seen.changed("u3", { a: 1 })).toBe(true); // u1 forgotten (bounded)
+    expect(seen.changed("u1", { ...props, timezone: "Europe/Paris" })).toBe(true);
+  });
+});
