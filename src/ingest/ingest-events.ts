@@ -37,13 +37,16 @@ const tooDeep = `nested deeper than ${MAX_EVENT_DEPTH} levels; flatten it`;
  * Reads an ingest body's text: its depth and events are measured before anything parses
  * it, so a body nested thousands of levels deep costs one linear scan (an event too deep is
  * refused alone; depth outside the events refuses the request), and a request of more than
- * 1,000 events is a 413 before any parsing. Then strict JSON (no `__proto__`).
+ * 1,000 events is a 413 before any parsing; `admit` sees the count before the parse. Then
+ * strict JSON (no `__proto__`).
  */
-export function parseIngestBody(text: string): IngestBody {
+export function parseIngestBody(text: string, admit: (events: number | undefined) => void = () => undefined): IngestBody {
   if (text.trim() === "") throw new ClientError(400, "empty_body", "the body is empty; expected JSON");
   const scan = scanBody(text);
   const elements = scan.elements;
   if (elements && elements.length > MAX_EVENTS_PER_REQUEST) throw tooMany(elements.length);
+  // Measured, not parsed yet: the caller may refuse it here (the rate limit), before the parse costs anything.
+  admit(elements?.length);
   const refused = new Map<number, string>();
   let parsedText = text;
   if (scan.maxDepth > MAX_EVENT_DEPTH + 2 && elements) {
@@ -81,7 +84,7 @@ export function parseIngestBody(text: string): IngestBody {
   }
   if (events.length > MAX_EVENTS_PER_REQUEST) throw tooMany(events.length);
   const slices = elements?.length === events.length ? elements : undefined;
-  return { events, texts: events.map((_, i) => (slices ? text.slice((slices[i] as { start: number }).start, (slices[i] as { end: number }).end) : undefined)), refused };
+  return { events, texts: events.map((_, i) => { const e = slices?.[i]; return e && text.slice(e.start, e.end); }), refused };
 }
 
 const tooMany = (n: number) => new ClientError(413, "too_many_events", `${n} events in one request; at most ${MAX_EVENTS_PER_REQUEST} are allowed`);

@@ -94,6 +94,9 @@ describe("ingest under hostile input", () => {
     const again = await svc.ingest([{ ...big, id: "big-2" }]);
     expect(again.status).toBe(429);
     expect(again.body.error.code).toBe("rate_limited");
+    // Refused before the body is parsed: a key over its limit costs no parse, even of a malformed body.
+    const unparsed = await svc.call("POST", "/v1/events", `{"events":[{"id":"x"}], "pad": "${"y".repeat(600_000)}", nope}`, INGEST);
+    expect(unparsed.status).toBe(429);
   });
 
   it("answers 413 (not 429) to an events array of 400,000 elements, whatever the rate limit", async () => {

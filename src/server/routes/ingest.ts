@@ -60,12 +60,13 @@ export function ingestRoutes(app: FastifyInstance, s: Services): void {
     }, async (request) => {
       const key = request.ingestKey as IngestIdentity;
       const text = typeof request.body === "string" ? request.body : "";
-      const body = parseIngestBody(text);
-      const cost = Math.max(1, body.events.length, Math.ceil(text.length / BYTES_PER_EVENT_OF_RATE));
-      const wait = limiter.take(key.id, cost);
-      if (wait > 0) {
-        throw new ClientError(429, "rate_limited", `this ingest key is over its rate limit of ${s.config.ingestRateLimit} events/s; retry in ${wait} s`).retryAfter(wait);
-      }
+      // The rate limit is charged once the body is measured, before it is parsed.
+      const body = parseIngestBody(text, (events) => {
+        const wait = limiter.take(key.id, Math.max(1, events ?? 0, Math.ceil(text.length / BYTES_PER_EVENT_OF_RATE)));
+        if (wait > 0) {
+          throw new ClientError(429, "rate_limited", `this ingest key is over its rate limit of ${s.config.ingestRateLimit} events/s; retry in ${wait} s`).retryAfter(wait);
+        }
+      });
       const result = await ingestEvents(s.store, key.workspace, body, s.now(), { strict: key.strict }).catch((error: unknown) => {
         if (error instanceof ClientError && error.answer) s.metrics.onIngest(error.answer as unknown as IngestResult);
         throw error;
