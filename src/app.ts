@@ -167,7 +167,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       closers.every("delivery series", options.seriesFlushMs ?? 10_000, () => writeSeries());
       closers.add("delivery", async () => {
         // The last minute's deliveries are written for the Currents this process delivered.
-        const owned = new Set((await store.config.listCurrents().catch(() => [])).map((c) => c.id).filter((id) => engine.delivers(id)));
+        const owned = new Set(engine.delivered());
         await engine.stop();
         await writeSeries((id) => owned.has(id)).catch(() => undefined);
       });

@@ -81,7 +81,9 @@ export class DeliveryEngine {
   async start(): Promise<void> {
     await this.#sync();
     // Every second: a Current paused or changed through another process stops or restarts here within ~1 s.
-    this.#syncTimer = setInterval(() => void this.#sync(), Math.min(1_000, this.#o.config.leaseMs / 3));
+    this.#syncTimer = setInterval(() => {
+      this.#sync().catch((err: unknown) => this.#o.logger.error({ err }, "lease sync failed; it runs again in a second"));
+    }, Math.min(1_000, this.#o.config.leaseMs / 3));
     this.#syncTimer.unref();
     this.#flushTimer = setInterval(() => void this.flushProgress(), this.#o.progressFlushMs ?? 200);
     this.#flushTimer.unref();
@@ -252,11 +254,12 @@ export class DeliveryEngine {
     return Math.min(current.batching.maxBatchEvents ?? this.#o.config.delivery.maxBatchEvents, partner?.limits.maxBatchEvents ?? 100);
   }
 
-  /** The connection check, Send Test Events, replay and redrive (see one-off-jobs.ts). */
-  get jobs(): OneOffJobs {
-    return this.#jobs;
+  /** The Currents this process delivers now. */
+  delivered(): string[] {
+    return [...this.#workers.keys()];
   }
 
+  // The connection check, Send Test Events, replay and redrive (see one-off-jobs.ts).
   connectionCheck(current: CurrentRecord, settings?: ResolvedSettings): Promise<AttemptResult> {
     return this.#jobs.connectionCheck(current, settings);
   }

@@ -159,7 +159,4 @@ export class CredentialService {
     return { id: workspace, strict };
   }
 
-  workspaceIsStrict(workspace: string): boolean {
-    return this.#strictWorkspaces.has(workspace);
-  }
 }

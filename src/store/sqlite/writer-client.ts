@@ -60,10 +60,22 @@ export class WriterClient {
     const error = new StoreUnavailableError(`${why}; nothing of this request was acknowledged`);
     for (const p of this.#pending.values()) p.reject(error);
     this.#pending.clear();
-    if (this.#closing) return;
+    if (!this.#closing) this.#respawnLater();
+  }
+
+  /** Starts a new writer after a pause (doubling while it keeps failing); never throws into a timer. */
+  #respawnLater(): void {
     const delay = this.#respawnMs;
     this.#respawnMs = Math.min(this.#respawnMs * 2, 5_000);
-    setTimeout(() => { if (!this.#closing) this.#spawn(); }, delay).unref();
+    setTimeout(() => {
+      if (this.#closing) return;
+      try {
+        this.#spawn();
+      } catch {
+        this.#up = false;
+        this.#respawnLater(); // e.g. out of threads for now: appends answer 503 meanwhile
+      }
+    }, delay).unref();
   }
 
   /** Sends a request (its bodies buffer is moved, not copied); resolves with each event's seq. */
