@@ -32,14 +32,16 @@ describe("Ownership: which process delivers which Current", () => {
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
   });
-
-  it("spreads Currents evenly, never gives one to two processes, and moves a dead process's Currents after its lease", async () => {
+  /** A fresh store holding these Currents. */
+  async function openWith(...currents: CurrentRecord[]): Promise<void> {
     dir = tempDir("ownership-");
     store = openSqliteStore({ dataDir: dir, dedupeWindowMs: 1000 });
     await store.config.ensureWorkspace("w", 1);
-    const zero = { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null };
-    for (const id of ["a", "b", "c", "d"]) await store.config.insertCurrent(current(id), zero);
-    await store.config.insertCurrent(current("paused", "paused"), zero);
+    for (const c of currents) await store.config.insertCurrent(c, { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null });
+  }
+
+  it("spreads Currents evenly, never gives one to two processes, and moves a dead process's Currents after its lease", async () => {
+    await openWith(...["a", "b", "c", "d"].map((id) => current(id)), current("paused", "paused"));
     let now = 1_000_000;
     const clock = () => now;
     const leaseMs = 1_000;
@@ -77,10 +79,7 @@ describe("Ownership: which process delivers which Current", () => {
   });
 
   it("stops a Current's worker when its lease could not be renewed in time (self-fencing)", async () => {
-    dir = tempDir("ownership-");
-    store = openSqliteStore({ dataDir: dir, dedupeWindowMs: 1000 });
-    await store.config.ensureWorkspace("w", 1);
-    await store.config.insertCurrent(current("a"), { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null });
+    await openWith(current("a"));
     let now = 0;
     const p = new Ownership({ store, leaseMs: 10_000, logger, now: () => now });
     const w = fakeWorkers();
@@ -99,10 +98,7 @@ describe("Ownership: which process delivers which Current", () => {
   });
 
   it("fences itself even when the store hangs (no answer at all), and counts a renewal from when it was asked", async () => {
-    dir = tempDir("ownership-");
-    store = openSqliteStore({ dataDir: dir, dedupeWindowMs: 1000 });
-    await store.config.ensureWorkspace("w", 1);
-    await store.config.insertCurrent(current("a"), { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null });
+    await openWith(current("a"));
     const leaseMs = 1_500;
     const p = new Ownership({ store, leaseMs, logger, now: Date.now });
     const w = fakeWorkers();
