@@ -24,7 +24,15 @@ function withGenerated(view: CurrentView, generated: Record<string, string>): Cu
 
 /** Compare-and-set tries before a change is refused as busy (409). */
 const CAS_TRIES = 5;
-const busyCurrent = () => conflict("the Current was changed by another request at the same moment; try again");
+
+/** Runs `attempt` (read, compute, write-if-unchanged) until a write lands (undefined: someone wrote in between). */
+async function compareAndSet<T>(attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let n = 1; n <= CAS_TRIES; n++) {
+    const written = await attempt();
+    if (written !== undefined) return written;
+  }
+  throw conflict("the Current was changed by another request at the same moment; try again");
+}
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -159,12 +167,12 @@ export class CurrentService {
    * reading and writing, the update is computed again from the newer Current.
    */
   async update(id: string, input: CurrentInput, log: Logger = this.logger): Promise<CurrentView> {
-    for (let attempt = 1; ; attempt++) {
-      const generated: Record<string, string> = {};
-      const written = await this.#tryUpdate(id, input, generated, log);
-      if (written) return withGenerated(await this.view(written), generated);
-      if (attempt >= CAS_TRIES) throw busyCurrent();
-    }
+    let generated: Record<string, string> = {};
+    const written = await compareAndSet(() => {
+      generated = {}; // only what the attempt that lands generated is shown
+      return this.#tryUpdate(id, input, generated, log);
+    });
+    return withGenerated(await this.view(written), generated);
   }
 
   async #tryUpdate(id: string, input: CurrentInput, generated: Record<string, string>, log: Logger): Promise<CurrentRecord | undefined> {
@@ -217,7 +225,7 @@ export class CurrentService {
    */
   async #transition(id: string, allowed: readonly CurrentStatus[], to: CurrentStatus, reason: string | null,
     extra: (old: CurrentRecord) => Promise<{ fields?: Partial<CurrentRecord>; setAckedSeq?: number }> = async () => ({}), log: Logger = this.logger) {
-    for (let attempt = 1; ; attempt++) {
+    return compareAndSet(async () => {
       const old = await this.#get(id);
       if (!allowed.includes(old.status)) {
         throw conflict(`cannot go from ${old.status} to ${to}; allowed from: ${allowed.join(", ")}`);
@@ -225,13 +233,11 @@ export class CurrentService {
       const { fields, setAckedSeq } = await extra(old);
       const now = this.now();
       const record: CurrentRecord = { ...old, ...fields, status: to, statusReason: reason, statusSince: now, updatedAt: now };
-      if (await this.store.config.updateCurrent(record, setAckedSeq)) {
-        await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: to, message: reason ?? `${old.status} -> ${to}` });
-        log.info({ currentId: id, from: old.status, to, reason }, "current status changed");
-        return { ...record, version: old.version + 1 };
-      }
-      if (attempt >= CAS_TRIES) throw busyCurrent();
-    }
+      if (!(await this.store.config.updateCurrent(record, setAckedSeq))) return undefined;
+      await this.store.config.addHistory({ currentId: id, at: now, kind: "status", status: to, message: reason ?? `${old.status} -> ${to}` });
+      log.info({ currentId: id, from: old.status, to, reason }, "current status changed");
+      return { ...record, version: old.version + 1 };
+    });
   }
 
   /** Launch: draft -> active. The Current receives events accepted from now on. */
@@ -260,12 +266,11 @@ export class CurrentService {
   /** The partner refused the credentials or URL: stop sending, keep buffering, tell the contact. */
   async markFailing(id: string, reason: string): Promise<void> {
     try {
-      const c = await this.#get(id);
-      if (c.status !== "active") return;
+      // Only from active (a conflict, i.e. paused or deleted meanwhile, ends it quietly).
       const record = await this.#transition(id, ["active"], "failing", reason);
       await this.#engine?.refresh(id);
       await this.#notifier?.notify(record, "failing",
-        `The partner refused the Current "${c.name}" (${reason}). Events are kept and sending resumes when a connection check succeeds or the Current is updated.`);
+        `The partner refused the Current "${record.name}" (${reason}). Events are kept and sending resumes when a connection check succeeds or the Current is updated.`);
     } catch (error) {
       if (!(error instanceof ClientError)) throw error;
     }
