@@ -99,7 +99,8 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     const error = decision === "delivered" ? null : describeResult(result);
     deps.recordAttempt(current.id, {
       at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error, idempotencyKey,
-      ...(decision === "delivered" && first.receivedAt > 0 ? { oldestAgeMs: Math.max(0, deps.now() - Math.min(...events.map((e) => e.receivedAt))) } : {}),
+      // Events are in seq order, and acceptance time grows with seq: the first is the oldest.
+      ...(decision === "delivered" && first.receivedAt > 0 ? { oldestAgeMs: Math.max(0, deps.now() - first.receivedAt) } : {}),
     });
     if (decision === "delivered") {
       progress({ deliveredDelta: events.length, lastDeliveredAt: deps.now() });
