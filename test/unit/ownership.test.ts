@@ -122,4 +122,23 @@ describe("Ownership: which process delivers which Current", () => {
     expect(w.ids()).toEqual([]);
     (store as { leases: unknown }).leases = leases;
   });
+
+  it("a sync pass that gave up waiting for the store starts nothing when the store answers late", async () => {
+    await openWith(current("a"));
+    const leaseMs = 600;
+    const p = new Ownership({ store, leaseMs, logger, now: Date.now });
+    const w = fakeWorkers();
+    const config = store.config;
+    const list = config.listCurrents.bind(config);
+    (config as { listCurrents: unknown }).listCurrents = async (ws?: string) => {
+      await new Promise((r) => setTimeout(r, leaseMs)); // answers after the sync gave up (half the lease)
+      return list(ws);
+    };
+    await p.sync(w);
+    expect(w.ids()).toEqual([]);
+    await new Promise((r) => setTimeout(r, leaseMs)); // the late pass runs to its end meanwhile
+    expect(w.ids()).toEqual([]); // it claimed and started nothing
+    expect((await store.leases.live("current:")).map((l) => l.name)).toEqual([]);
+    (config as { listCurrents: unknown }).listCurrents = list;
+  });
 });
