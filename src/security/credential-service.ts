@@ -158,5 +158,4 @@ export class CredentialService {
     await this.#reload();
     return { id: workspace, strict };
   }
-
 }
