@@ -234,7 +234,10 @@ const fmt = (x) => (x === null || x === undefined ? "-" : x >= 100 ? Math.round(
 const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "?", node: process.version, date: new Date().toISOString() };
 log(`machine: ${machine.cpus} x ${machine.cpuModel}, Node ${machine.node}; events ${EVENTS}, backlog ${BACKLOG}, runs ${RUNS}`);
 const rows = [];
-const add = (name, unit, s, target, ratioTo) => rows.push({ name, unit, ...s, target, ratio: ratioTo ? s.median / ratioTo : null });
+// A scenario left out by BENCH_ONLY adds no row, and no ratio is computed against it.
+const add = (name, unit, s, target, ratioTo) => {
+  if (!Number.isNaN(s.median)) rows.push({ name, unit, ...s, target, ratio: ratioTo && !Number.isNaN(ratioTo) ? s.median / ratioTo : null });
+};
 
 const none = { median: NaN, min: NaN, max: NaN };
 const relay = wanted("relay") ? stats(await repeat("pass-through relay", (t) => flowThroughput("relay", EVENTS, t))) : none;
@@ -287,8 +290,7 @@ const lines = [
   "| figure | median | min | max | ratio to ceiling | target |",
   "|---|---|---|---|---|---|",
   ...rows.map((r) => `| ${r.name} | ${fmt(r.median)} | ${fmt(r.min)} | ${fmt(r.max)} | ${r.ratio === null ? "-" : r.ratio.toFixed(2)} | ${r.target} |`),
-  "",
-  `Currents / BullMQ end to end: ${ratioE2eBull.toFixed(2)} (target >= 3)`,
+  ...(Number.isNaN(ratioE2eBull) ? [] : ["", `Currents / BullMQ end to end: ${ratioE2eBull.toFixed(2)} (target >= 3)`]),
 ];
 console.log(lines.join("\n"));
 mkdirSync(join(ROOT, "bench/results"), { recursive: true });
