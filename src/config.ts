@@ -53,6 +53,11 @@ export interface Config {
   readonly delivery: DeliveryDefaults;
   /** Server mode: `postgres://...` puts everything in PostgreSQL, shared by many processes. */
   readonly databaseUrl?: string;
+  /**
+   * The window of partners' rate limits (Heap: events a minute). Shorter only in tests and the
+   * bench, against a fake partner with the same window. @defaultValue 60_000
+   */
+  readonly rateWindowMs: number;
   /** Connections each process may open to PostgreSQL. @defaultValue 10 */
   readonly dbPoolMax: number;
   /** How long a process holds a Current (or a job) without renewing it. @defaultValue 15_000 */
@@ -182,6 +187,7 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     ingestRateLimit: int("CURRENTS_INGEST_RATE_LIMIT", env.CURRENTS_INGEST_RATE_LIMIT, 200_000, 1, 100_000_000),
     delivery: defaultDelivery,
     databaseUrl: url("DATABASE_URL", ["postgres:", "postgresql:"]),
+    rateWindowMs: int("CURRENTS_RATE_WINDOW_MS", env.CURRENTS_RATE_WINDOW_MS, 60_000, 100, 3_600_000),
     dbPoolMax: int("CURRENTS_DB_POOL_MAX", env.CURRENTS_DB_POOL_MAX, 10, 2, 1000),
     leaseMs: int("CURRENTS_LEASE_MS", env.CURRENTS_LEASE_MS, 15_000, 1_000, 600_000),
     smtpUrl: url("CURRENTS_SMTP_URL", ["smtp:", "smtps:"]),

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { isKnownEventType } from "../catalog/catalog.js";
 import { invalid } from "../errors.js";
-import type { PartnerDefinition } from "../partners/define-partner.js";
+import type { PartnerDefinition, SettingDefinition } from "../partners/define-partner.js";
 import { type EndpointPolicy, checkEndpointUrl } from "../security/ssrf-guard.js";
 import type { BatchingOptions, Transformation } from "./model.js";
 
@@ -106,11 +106,7 @@ export function checkSettings(
       if (s.required) throw invalid(`settings.${s.key}`, "is required");
       continue;
     }
-    if (s.type === "boolean") {
-      if (typeof value !== "boolean") throw invalid(`settings.${s.key}`, "must be true or false");
-    } else if (typeof value !== "string") {
-      throw invalid(`settings.${s.key}`, "must be a string");
-    }
+    checkSettingValue(s, value);
     if (s.type === "url") {
       const refusal = checkEndpointUrl(value as string, policy);
       if (refusal) throw invalid(`settings.${s.key}`, refusal);
@@ -152,6 +148,36 @@ export function checkSettings(
     }
   }
   return { plain, secrets, generated };
+}
+
+/** A plain setting's value against its definition's type, choices, range and pattern. */
+function checkSettingValue(s: SettingDefinition, value: unknown): void {
+  const field = `settings.${s.key}`;
+  switch (s.type) {
+    case "boolean":
+      if (typeof value !== "boolean") throw invalid(field, "must be true or false");
+      return;
+    case "number":
+      if (typeof value !== "number" || !Number.isInteger(value)) throw invalid(field, "must be a whole number");
+      if ((s.min !== undefined && value < s.min) || (s.max !== undefined && value > s.max)) throw invalid(field, `must be between ${s.min ?? "-∞"} and ${s.max ?? "∞"}`);
+      return;
+    case "choice":
+      if (!s.choices?.some((c) => c.value === value)) throw invalid(field, `must be one of ${(s.choices ?? []).map((c) => c.value).join(", ")}`);
+      return;
+    case "fieldMap": {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) throw invalid(field, 'must be an object of event field path to name, e.g. {"properties.email_address":"email"}');
+      for (const [path, name] of Object.entries(value)) {
+        if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path)) throw invalid(`${field}.${path}`, "is not a field path (letters, digits and _ joined by dots, e.g. user.timezone)");
+        if (typeof name !== "string" || name === "" || name.length > 200) throw invalid(`${field}.${path}`, "must name the property (1 to 200 characters)");
+        if (name.toLowerCase() === "id") throw invalid(`${field}.${path}`, "cannot be named id (any casing): the partner refuses it");
+      }
+      return;
+    }
+    default:
+      if (typeof value !== "string") throw invalid(field, "must be a string");
+      if (value.length > 4096) throw invalid(field, "must be at most 4096 characters");
+      if (s.pattern !== undefined && !new RegExp(s.pattern).test(value)) throw invalid(field, s.patternHelp ?? `must match ${s.pattern}`);
+  }
 }
 
 /** How long a rotated signing secret keeps signing beside the new one. */

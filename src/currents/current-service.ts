@@ -113,7 +113,7 @@ export class CurrentService {
       version: 1,
     };
     await this.store.config.insertCurrent(record, {
-      ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null,
+      ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, valuesCut: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null,
     });
     log.info({ currentId: id, partner: partner.id, workspace }, "current created");
     return withGenerated(await this.view(record), generated);

@@ -1,4 +1,5 @@
 import type { DeliveryEngine } from "../delivery/delivery-engine.js";
+import { partnerById } from "../partners/registry.js";
 import type { Store } from "../store/port.js";
 import type { CurrentRecord, CurrentStatus } from "./model.js";
 
@@ -12,6 +13,12 @@ export interface CurrentStats {
   failedAttempts: number;
   deadLettered: number;
   expired: number;
+  /** Pending events a partner's rate limit holds back now (Heap's server-side API: one identity over its limit). */
+  heldByRateLimit: number;
+  /** Property keys or values cut to the partner's limits, ever. */
+  valuesCut: number;
+  /** Dead letters held now by reason (over the newest 10,000). */
+  deadLettersByReason: Array<{ reason: string; count: number }>;
   oldestPendingAgeMs: number | null;
   lastDeliveredAt: string | null;
   lastError: string | null;
@@ -27,6 +34,8 @@ export interface CurrentView {
   workspace: string;
   contactEmail: string | null;
   settings: Record<string, unknown>;
+  /** Where the Current sends: its endpoint, or the partner's URL for its settings. */
+  destination: string;
   events: readonly string[];
   transformations: CurrentRecord["transformations"];
   batching: CurrentRecord["batching"];
@@ -56,14 +65,18 @@ export class CurrentViews {
     const pending = c.status === "draft" || !p
       ? { count: 0, oldestReceivedAt: null }
       : await this.store.events.count({ workspace: c.workspace, types: c.events }, p.ackedSeq);
+    const deadLettered = await this.store.deadLetters.count(c.id);
     return {
       delivered: p?.delivered ?? 0,
       delivered24h: await this.store.config.deliveredSince(c.id, Math.floor(this.now() / 60_000) - 1439),
       pending: pending.count,
       failedAttempts: p?.failedAttempts ?? 0,
-      deadLettered: await this.store.deadLetters.count(c.id),
+      deadLettered,
       deadLetteredTotal: p?.deadLettered ?? 0,
       expired: p?.expired ?? 0,
+      heldByRateLimit: this.engine()?.held(c.id) ?? 0,
+      valuesCut: p?.valuesCut ?? 0,
+      deadLettersByReason: deadLettered > 0 ? await this.store.deadLetters.reasons(c.id, 10_000) : [],
       oldestPendingAgeMs: pending.oldestReceivedAt === null ? null : Math.max(0, this.now() - pending.oldestReceivedAt),
       lastDeliveredAt: iso(p?.lastDeliveredAt ?? null),
       lastError: p?.lastError ?? null,
@@ -84,6 +97,7 @@ export class CurrentViews {
       workspace: c.workspace,
       contactEmail: c.contactEmail,
       settings: { ...c.settings, ...c.secretHints },
+      destination: partnerById(c.partner)?.endpointOf?.(c.settings) ?? String(c.settings.endpoint ?? ""),
       events: c.events,
       transformations: c.transformations,
       batching: c.batching,

@@ -60,6 +60,8 @@ export interface CurrentProgress {
   readonly failedAttempts: number;
   readonly deadLettered: number;
   readonly expired: number;
+  /** Property keys or values a partner's encoding had to cut to its limits (Heap: 1,024 characters). */
+  readonly valuesCut: number;
   readonly lastDeliveredAt: number | null;
   readonly lastError: string | null;
   readonly lastErrorAt: number | null;
@@ -73,6 +75,7 @@ export interface ProgressUpdate {
   readonly failedAttemptsDelta?: number;
   readonly deadLetteredDelta?: number;
   readonly expiredDelta?: number;
+  readonly valuesCutDelta?: number;
   readonly lastDeliveredAt?: number;
   readonly lastError?: string | null;
   readonly lastErrorAt?: number;

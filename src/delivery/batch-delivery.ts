@@ -38,6 +38,8 @@ export interface BatchTarget {
   readonly partner: PartnerDefinition;
   readonly settings: ResolvedSettings;
   readonly requestTimeoutMs: number;
+  /** The partner's memory for this Current (see PartnerDefinition.createState). */
+  readonly state?: unknown;
 }
 
 export interface BatchControl {
@@ -68,13 +70,21 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
   const events: StoredEvent[] = [];
   const bodies: string[] = [];
   for (const e of all) {
+    let reason: string | undefined;
     try {
-      bodies.push(applyTransformations(e.body, current.transformations));
-      events.push(e);
+      const body = applyTransformations(e.body, current.transformations);
+      // An event the partner can never take with these settings (e.g. no identity for Heap).
+      reason = refusal(partner, body, settings);
+      if (reason === undefined) {
+        bodies.push(body);
+        events.push(e);
+        continue;
+      }
     } catch (error) {
-      const letter = { currentId: current.id, seq: e.seq, body: e.body, status: null, reason: `could not apply the field transformations: ${(error as Error).message}`, excerpt: "", createdAt: deps.now() };
-      if (!(await storeDeadLetters(deps, control, [letter]))) return false;
+      reason = `could not apply the field transformations: ${(error as Error).message}`;
     }
+    const letter = { currentId: current.id, seq: e.seq, body: e.body, status: null, reason, excerpt: "", createdAt: deps.now() };
+    if (!(await storeDeadLetters(deps, control, [letter]))) return false;
   }
   if (events.length === 0) return true;
   const first = events[0] as StoredEvent;
@@ -91,8 +101,8 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
       await sleep(200, control.signal);
       continue;
     }
-    const request = partner.buildRequest({ bodies, idempotencyKey }, settings, deps.now());
-    const result = await deps.send(request, target.requestTimeoutMs, control.signal);
+    const request = partner.buildRequest({ bodies, idempotencyKey }, settings, deps.now(), target.state);
+    const result = await sendAll(deps, request, target.requestTimeoutMs, control.signal);
     if (control.signal.aborted) return false;
     const decision = decide(result);
     const status = result.kind === "answered" ? result.status : null;
@@ -103,7 +113,8 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
       ...(decision === "delivered" && first.receivedAt > 0 ? { oldestAgeMs: Math.max(0, deps.now() - first.receivedAt) } : {}),
     });
     if (decision === "delivered") {
-      progress({ deliveredDelta: events.length, lastDeliveredAt: deps.now() });
+      request.onDelivered?.();
+      progress({ deliveredDelta: events.length, lastDeliveredAt: deps.now(), ...(request.valuesCut ? { valuesCutDelta: request.valuesCut } : {}) });
       return true;
     }
     progress({ failedAttemptsDelta: 1, lastError: error, lastErrorAt: deps.now() });
@@ -132,6 +143,31 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     await sleep(delay, control.signal);
   }
   return false;
+}
+
+/** The partner's reason to refuse an event whatever the attempt (a throw names a body it cannot read). */
+function refusal(partner: PartnerDefinition, body: string, settings: ResolvedSettings): string | undefined {
+  if (!partner.refuse) return undefined;
+  try {
+    return partner.refuse(body, settings);
+  } catch (error) {
+    return `the partner cannot read the event: ${(error as Error).message}`;
+  }
+}
+
+/**
+ * Sends the requests that must come first (e.g. Heap's user properties), then the batch's own:
+ * the first answer that is not 2xx is the attempt's result.
+ */
+async function sendAll(deps: DeliveryDeps, request: OutgoingRequest, timeoutMs: number, signal: AbortSignal): Promise<AttemptResult> {
+  let latencyMs = 0;
+  for (const first of request.before ?? []) {
+    const r = await deps.send(first, timeoutMs, signal);
+    latencyMs += r.latencyMs;
+    if (r.kind !== "answered" || r.status < 200 || r.status >= 300) return r;
+  }
+  const r = await deps.send(request, timeoutMs, signal);
+  return latencyMs === 0 ? r : { ...r, latencyMs: r.latencyMs + latencyMs };
 }
 
 /** Store-failure retries of a dead letter: 1 s doubling to 30 s. */

@@ -2,6 +2,7 @@ import type { BatchingOptions, CurrentRecord } from "../currents/model.js";
 import type { PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
 import type { EventLog, StoredEvent } from "../store/port.js";
 import { type DeliveryDeps, deliverBatch } from "./batch-delivery.js";
+import { type BatchCharge, RateGate } from "./rate-gate.js";
 import { Wakeup, sleep } from "./wakeup.js";
 
 export type { AttemptRecord } from "./batch-delivery.js";
@@ -15,6 +16,8 @@ export interface WorkerDeps extends DeliveryDeps {
   readonly persistProgress?: () => Promise<void>;
   /** Whether this process still surely holds the Current's lease (checked before every attempt). */
   readonly leaseHeld?: (currentId: string) => boolean;
+  /** The window of partners' rate limits (a minute; shorter in tests and the bench). */
+  readonly rateWindowMs?: number;
 }
 
 export interface WorkerSpec {
@@ -27,16 +30,31 @@ export interface WorkerSpec {
 }
 
 interface Batch {
+  /** In seq order. */
   readonly events: StoredEvent[];
-  /** When this batch is settled, every selected event up to here is settled. */
-  readonly uptoSeq: number;
   settled: boolean;
+}
+
+/** What the look-ahead allows to send now. */
+interface Cut {
+  /** Look-ahead indexes of the batch's events, in order. */
+  readonly picked: number[];
+  /** No point waiting for more: the batch is full, or a limit stopped it. */
+  readonly full: boolean;
+  /** Events a rate limit holds back now. */
+  readonly held: number;
+  readonly perKey: Map<string, number>;
 }
 
 /** Rows scanned per store read when looking for a Current's events. */
 const SCAN_LIMIT = 20_000;
 /** Wait before reading again after the store failed to answer. */
 const STORE_RETRY_MS = 1_000;
+/**
+ * Events a rate limit may hold in memory while the Current reads past them for other keys;
+ * beyond it, reading waits (the held events are the oldest pending ones, and stay pending).
+ */
+export const MAX_HELD_EVENTS = 20_000;
 
 /**
  * Delivers one active Current's events. Modes:
@@ -51,8 +69,14 @@ const STORE_RETRY_MS = 1_000;
  * - STOPPED:  `stop()` aborts sleeps and requests; batches not settled are simply not acked,
  *             so they are read again by the next worker (at least once, never lost).
  *
- * The acked position advances only over a prefix of settled batches, so a crash at any
- * point re-sends at most the batches that were in flight.
+ * - HOLDING:  a partner with rate limits (Heap's server-side API) cuts batches within its
+ *             window's room; a key over its own limit (one identity) is held back alone, its
+ *             events kept in the look-ahead while the others are read past and sent.
+ *
+ * The acked position is just before the oldest event still open (held in the look-ahead or
+ * in a batch not settled), so a crash re-sends at most those and what followed them; an
+ * in-flight slot is released in dispatch order, so without holds at most `maxInFlight`
+ * batches are re-sent.
  */
 export class CurrentWorker {
   readonly #spec: WorkerSpec;
@@ -61,6 +85,11 @@ export class CurrentWorker {
   readonly #wakeup = new Wakeup();
   readonly #settledWakeup = new Wakeup();
   #lookahead: StoredEvent[] = [];
+  readonly #gate: RateGate | undefined;
+  /** Each look-ahead event's rate-limit key (parsed once). */
+  readonly #keys = new WeakMap<StoredEvent, string | undefined>();
+  /** Events the rate limit held back at the last cut. */
+  #held = 0;
   #readSeq: number;
   #ackedSeq: number;
   #inFlight: Batch[] = [];
@@ -71,6 +100,7 @@ export class CurrentWorker {
   /** stop() with a grace period: no new batch, no new retry; attempts under way may finish. */
   #draining = false;
   #loop: Promise<void> | undefined;
+  readonly #state: unknown;
   #tasks = new Set<Promise<void>>();
 
   constructor(spec: WorkerSpec, deps: WorkerDeps) {
@@ -78,6 +108,14 @@ export class CurrentWorker {
     this.#deps = deps;
     this.#readSeq = spec.startSeq;
     this.#ackedSeq = spec.startSeq;
+    const limit = spec.partner.rateLimit?.(spec.settings);
+    this.#gate = limit ? new RateGate(limit, deps.rateWindowMs) : undefined;
+    this.#state = spec.partner.createState?.();
+  }
+
+  /** Events a rate limit holds back now (they count as pending). */
+  get held(): number {
+    return this.#held;
   }
 
   get currentId(): string {
@@ -128,7 +166,7 @@ export class CurrentWorker {
         await this.#settledWakeup.wait(Infinity, signal);
         continue;
       }
-      if (this.#lookahead.length < maxBatchEvents) {
+      if (this.#lookahead.length - this.#held < maxBatchEvents && this.#lookahead.length < maxBatchEvents + MAX_HELD_EVENTS) {
         let read;
         try {
           read = await this.#deps.events.read({
@@ -153,7 +191,11 @@ export class CurrentWorker {
           if (!progressed) await this.#wakeup.wait(lingerMs, signal);
           continue;
         }
-        if (this.#lookahead.length < maxBatchEvents && progressed) continue;
+        if (this.#lookahead.length - this.#held < maxBatchEvents && progressed) continue;
+      }
+      if (this.#gate) {
+        await this.#cutGated(this.#gate, now, signal);
+        continue;
       }
       const n = this.#fits(maxBatchEvents, maxBatchBytes);
       const full = n >= maxBatchEvents || n < this.#lookahead.length;
@@ -163,10 +205,87 @@ export class CurrentWorker {
         await this.#wakeup.wait(lingerMs - waited, signal);
         continue;
       }
-      const events = this.#lookahead.splice(0, n);
-      const uptoSeq = this.#lookahead.length === 0 ? this.#readSeq : (events[events.length - 1] as StoredEvent).seq;
-      this.#dispatch({ events, uptoSeq, settled: false });
+      this.#dispatch({ events: this.#lookahead.splice(0, n), settled: false });
     }
+  }
+
+  /**
+   * Cuts a batch within the rate limits, or waits for room (or for new events: they may be
+   * another identity's).
+   */
+  async #cutGated(gate: RateGate, now: number, signal: AbortSignal): Promise<void> {
+    const { lingerMs } = this.#spec.batching;
+    const cut = this.#pick(gate, now);
+    this.#held = cut.held;
+    if (cut.picked.length === 0) {
+      const heldKeys = new Set<string>();
+      for (const e of this.#lookahead) {
+        const k = this.#keyOf(gate, e);
+        if (k !== undefined) heldKeys.add(k);
+      }
+      const at = gate.nextRoomAt(now, heldKeys);
+      // More events may free a slot for another identity: read again when the look-ahead has room.
+      const readable = this.#lookahead.length < this.#spec.batching.maxBatchEvents + MAX_HELD_EVENTS;
+      await this.#wakeup.wait(Math.min(Number.isFinite(at) ? at - now : Infinity, readable ? lingerMs : Infinity), signal);
+      return;
+    }
+    const oldest = this.#lookahead[cut.picked[0] as number] as StoredEvent;
+    const waited = now - oldest.receivedAt;
+    if (!cut.full && waited < lingerMs) {
+      await this.#wakeup.wait(lingerMs - waited, signal);
+      return;
+    }
+    const take = new Set(cut.picked);
+    const events = cut.picked.map((i) => this.#lookahead[i] as StoredEvent);
+    this.#lookahead = this.#lookahead.filter((_, i) => !take.has(i));
+    this.#held = this.#lookahead.length === 0 ? 0 : this.#held;
+    this.#dispatch({ events, settled: false }, gate.charge(events.length, cut.perKey));
+  }
+
+  /** Which look-ahead events fit in one batch and in the rate limits now. */
+  #pick(gate: RateGate, now: number): Cut {
+    const { maxBatchEvents, maxBatchBytes } = this.#spec.batching;
+    const room = Math.min(maxBatchEvents, gate.appRoom(now));
+    const picked: number[] = [];
+    const perKey = new Map<string, number>();
+    let bytes = 12;
+    let held = 0;
+    let full = room < maxBatchEvents;
+    for (let i = 0; i < this.#lookahead.length; i++) {
+      const e = this.#lookahead[i] as StoredEvent;
+      const key = this.#keyOf(gate, e);
+      if (key !== undefined) {
+        const used = perKey.get(key) ?? 0;
+        if (gate.keyRoom(key, now) - used <= 0) {
+          held++;
+          continue;
+        }
+        if (picked.length >= room) break;
+        perKey.set(key, used + 1);
+      } else if (picked.length >= room) {
+        break;
+      }
+      if (picked.length > 0 && bytes + e.body.length + 1 > maxBatchBytes) {
+        full = true;
+        break;
+      }
+      bytes += e.body.length + 1;
+      picked.push(i);
+    }
+    if (picked.length >= maxBatchEvents) full = true;
+    return { picked, full, held, perKey };
+  }
+
+  #keyOf(gate: RateGate, e: StoredEvent): string | undefined {
+    if (this.#keys.has(e)) return this.#keys.get(e);
+    let key: string | undefined;
+    try {
+      key = gate.limit.keyOf?.(e.body);
+    } catch {
+      key = undefined; // not JSON the partner can read: it is refused when sent (a dead letter)
+    }
+    this.#keys.set(e, key);
+    return key;
   }
 
   /** How many look-ahead events fit in one batch (at least one). */
@@ -184,40 +303,55 @@ export class CurrentWorker {
 
   /** Nothing read and nothing in flight: the scanned range holds nothing for this Current. */
   #advanceIdle(): void {
-    if (this.#inFlight.length === 0 && this.#readSeq > this.#ackedSeq) {
-      this.#ackedSeq = this.#readSeq;
-      this.#deps.recordProgress({ currentId: this.currentId, ackedSeq: this.#ackedSeq });
-    }
+    if (this.#inFlight.length === 0) this.#advanceAck();
   }
 
-  #dispatch(batch: Batch): void {
+  /** The acked position: just before the oldest open event (held, or in a batch not settled). */
+  #advanceAck(): boolean {
+    let ack = this.#readSeq;
+    const held = this.#lookahead[0];
+    if (held) ack = Math.min(ack, held.seq - 1);
+    for (const b of this.#inFlight) if (!b.settled) ack = Math.min(ack, (b.events[0] as StoredEvent).seq - 1);
+    if (ack <= this.#ackedSeq) return false;
+    this.#ackedSeq = ack;
+    this.#deps.recordProgress({ currentId: this.currentId, ackedSeq: ack });
+    return true;
+  }
+
+  #dispatch(batch: Batch, charge?: BatchCharge): void {
     this.#inFlight.push(batch);
     const task = this.#deliverUntilSettled(batch.events)
       .then((settled) => {
         if (!settled) return;
         batch.settled = true;
-        this.#ackSettledPrefix();
+        this.#releaseSettledPrefix();
       })
       .finally(() => {
+        if (charge) {
+          this.#gate?.answered(charge, this.#deps.now());
+          this.#wakeup.wake();
+        }
         this.#tasks.delete(task);
         this.#settledWakeup.wake();
       });
     this.#tasks.add(task);
   }
 
-  #ackSettledPrefix(): void {
-    let acked = 0;
+  /** Settled batches leave their in-flight slots in dispatch order; the acked position follows. */
+  #releaseSettledPrefix(): void {
+    let released = 0;
     while (this.#inFlight[0]?.settled) {
-      this.#ackedSeq = Math.max(this.#ackedSeq, (this.#inFlight.shift() as Batch).uptoSeq);
-      acked++;
+      this.#inFlight.shift();
+      released++;
     }
-    if (acked === 0) return;
-    this.#deps.recordProgress({ currentId: this.currentId, ackedSeq: this.#ackedSeq });
+    const advanced = this.#advanceAck();
+    if (released === 0) return;
     const persist = this.#deps.persistProgress;
     if (!persist) return;
-    this.#unwritten += acked;
-    void persist().finally(() => {
-      this.#unwritten -= acked;
+    // Server mode: a released slot stays counted until the position is written.
+    this.#unwritten += released;
+    void (advanced ? persist() : Promise.resolve()).finally(() => {
+      this.#unwritten -= released;
       this.#settledWakeup.wake();
     });
   }
@@ -242,7 +376,7 @@ export class CurrentWorker {
 
   #deliver(events: StoredEvent[]): Promise<boolean> {
     const { current, partner, settings, batching } = this.#spec;
-    return deliverBatch({ current, partner, settings, requestTimeoutMs: batching.requestTimeoutMs }, this.#deps, {
+    return deliverBatch({ current, partner, settings, requestTimeoutMs: batching.requestTimeoutMs, state: this.#state }, this.#deps, {
       signal: this.#abort.signal,
       halted: () => this.#failing || this.#draining,
       halt: () => {

@@ -216,6 +216,7 @@ export class DeliveryEngine {
         // so a batch's slot is freed only once its position is written.
         persistProgress: this.#o.store.kind === "postgres" ? () => (this.#persisting = this.#persisting.then(() => this.flushProgress())) : undefined,
         leaseHeld: (id) => this.#ownership.holds(id),
+        rateWindowMs: this.#o.config.rateWindowMs,
       },
     );
     this.#workers.set(current.id, worker);
@@ -252,6 +253,11 @@ export class DeliveryEngine {
   #batchSize(current: CurrentRecord): number {
     const partner = partnerById(current.partner);
     return Math.min(current.batching.maxBatchEvents ?? this.#o.config.delivery.maxBatchEvents, partner?.limits.maxBatchEvents ?? 100);
+  }
+
+  /** Events a partner's rate limit holds back now in this process's worker of the Current. */
+  held(currentId: string): number {
+    return this.#workers.get(currentId)?.held ?? 0;
   }
 
   /** The Currents this process delivers now. */

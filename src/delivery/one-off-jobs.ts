@@ -42,11 +42,20 @@ export class OneOffJobs {
   async sendTestEvents(current: CurrentRecord): Promise<{ events: number; result: AttemptResult }> {
     const t = this.o.target(current);
     const now = this.o.now();
-    const bodies = current.events.map((type, n) => applyTransformations(JSON.stringify(sampleEvent(type, {
-      id: `currents-test-${randomUUID()}`, n, time: Math.floor(now / 1000), extraProperties: { currents_test_event: true },
-    })), current.transformations));
-    const req = t.partner.buildRequest({ bodies, idempotencyKey: `${current.id}:test:${now}` }, t.settings, now);
-    const result = await this.o.sender.send(req, t.requestTimeoutMs);
+    const bodies = current.events.map((type, n) => {
+      const sample = sampleEvent(type, { id: `currents-test-${randomUUID()}`, n, time: Math.floor(now / 1000), extraProperties: { currents_test_event: true } });
+      // e.g. Heap's server-side API: test events go to a test identity, not to a real user.
+      const event = t.partner.testEvent ? t.partner.testEvent(sample, t.settings) : sample;
+      return applyTransformations(JSON.stringify(event), current.transformations);
+    });
+    let result: AttemptResult;
+    try {
+      const req = t.partner.buildRequest({ bodies, idempotencyKey: `${current.id}:test:${now}` }, t.settings, now);
+      result = await this.o.sender.send(req, t.requestTimeoutMs);
+    } catch (error) {
+      // e.g. a transformation removed the field Heap's identity is read from.
+      result = { kind: "error", error: `the test events cannot be encoded: ${(error as Error).message}`, refused: false, latencyMs: 0 };
+    }
     this.o.deps().recordAttempt(current.id, {
       at: this.o.now(), events: bodies.length, status: result.kind === "answered" ? result.status : null, latencyMs: result.latencyMs,
       outcome: "test", error: result.kind === "answered" ? (result.status < 300 ? null : `HTTP ${result.status}`) : result.error,

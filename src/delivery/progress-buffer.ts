@@ -13,7 +13,7 @@ export class ProgressBuffer {
   record(u: ProgressUpdate): void {
     const p = this.#pending.get(u.currentId) ?? { currentId: u.currentId };
     if (u.ackedSeq !== undefined) p.ackedSeq = Math.max(p.ackedSeq ?? 0, u.ackedSeq);
-    for (const k of ["deliveredDelta", "failedAttemptsDelta", "deadLetteredDelta", "expiredDelta"] as const) {
+    for (const k of ["deliveredDelta", "failedAttemptsDelta", "deadLetteredDelta", "expiredDelta", "valuesCutDelta"] as const) {
       if (u[k] !== undefined) p[k] = (p[k] ?? 0) + (u[k] as number);
     }
     if (u.lastDeliveredAt !== undefined) p.lastDeliveredAt = u.lastDeliveredAt;

@@ -3,12 +3,16 @@
  * at rest and never returned), its batch limits, and how it turns a batch into a request.
  * The delivery engine knows nothing partner-specific beyond this shape.
  */
-export type PartnerId = "heap" | "custom_http";
+export type PartnerId = "heap" | "heap_api" | "custom_http";
 
 export interface SettingDefinition {
   readonly key: string;
   readonly label: string;
-  readonly type: "url" | "string" | "boolean";
+  /**
+   * `choice`: one of `choices`; `number`: an integer in [`min`, `max`]; `fieldMap`: an object of
+   * event field path -> partner name (e.g. `{"properties.email_address":"email"}`).
+   */
+  readonly type: "url" | "string" | "boolean" | "number" | "choice" | "fieldMap";
   readonly required: boolean;
   /** Secret settings are encrypted at rest, masked in answers and never logged. */
   readonly secret: boolean;
@@ -22,6 +26,16 @@ export interface SettingDefinition {
    * overlap (settings `<key>.previous`, until `<key>.previousUntil`), so receivers can switch.
    */
   readonly rotates?: boolean;
+  /** What an unset setting means (shown in forms; the partner applies it). */
+  readonly default?: string | number | boolean | Readonly<Record<string, string>>;
+  /** `choice`: the values accepted, with a label each. */
+  readonly choices?: readonly { readonly value: string; readonly label: string }[];
+  /** `number`: the range accepted. */
+  readonly min?: number;
+  readonly max?: number;
+  /** `string`: a regular expression the value must match, and what to say when it does not. */
+  readonly pattern?: string;
+  readonly patternHelp?: string;
   /** Booleans: when true and the secret `generates` names is not set, Currents generates it. */
   readonly generates?: string;
 }
@@ -37,6 +51,27 @@ export interface OutgoingRequest {
   readonly url: string;
   readonly headers: Record<string, string>;
   readonly body: string | Buffer;
+  /**
+   * Requests answered 2xx before this one is sent, in order (e.g. Heap's user properties);
+   * an answer that is not 2xx settles the attempt like this request's own would.
+   */
+  readonly before?: readonly OutgoingRequest[];
+  /** Called once the batch is delivered (e.g. to remember what was sent). */
+  readonly onDelivered?: () => void;
+  /** How many property keys or values the encoding had to cut (counted per Current once delivered). */
+  readonly valuesCut?: number;
+}
+
+/**
+ * Client-side rate limits: at most `perMinute` events a minute, and at most `perKeyPerMinute`
+ * for one key (e.g. Heap's identity). A key over its limit is held back alone: its events
+ * wait in the worker while the others flow; the acknowledged position never passes them.
+ */
+export interface RateLimit {
+  readonly perMinute: number;
+  readonly perKeyPerMinute?: number;
+  /** The event's key, from its stored JSON; undefined: no per-key limit for it. */
+  keyOf?(body: string): string | undefined;
 }
 
 /** The Current's settings with secrets decrypted, only ever held in memory. */
@@ -48,8 +83,23 @@ export interface PartnerDefinition {
   readonly description: string;
   readonly settings: readonly SettingDefinition[];
   readonly limits: { readonly maxBatchEvents: number; readonly maxBatchBytes: number };
-  /** Builds the request for a batch; an empty batch is the connection check. */
-  buildRequest(batch: OutgoingBatch, settings: ResolvedSettings, now: number): OutgoingRequest;
+  /**
+   * Builds the request for a batch; an empty batch is the connection check. `state` is the
+   * partner's own memory for one Current (from `createState`), kept while its worker runs.
+   */
+  buildRequest(batch: OutgoingBatch, settings: ResolvedSettings, now: number, state?: unknown): OutgoingRequest;
+  /** Why an event can never be sent with these settings (it becomes a dead letter with this reason). */
+  refuse?(body: string, settings: ResolvedSettings): string | undefined;
+  /** Client-side rate limits, from the settings. */
+  rateLimit?(settings: ResolvedSettings): RateLimit | undefined;
+  /** A fresh memory for one Current (see `buildRequest`). */
+  createState?(): unknown;
+  /** Send Test Events: adapts a sample event (e.g. to a test identity that pollutes no real user). */
+  testEvent?(event: Record<string, unknown>, settings: ResolvedSettings): Record<string, unknown>;
+  /** What the dashboard says about test events for this partner. */
+  readonly testEventsNote?: string;
+  /** Where the Current sends, for display (default: the `endpoint` setting). */
+  endpointOf?(settings: Readonly<Record<string, unknown>>): string;
 }
 
 export function definePartner(definition: PartnerDefinition): PartnerDefinition {

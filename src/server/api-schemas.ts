@@ -44,12 +44,16 @@ const JobProgress = Type.Object({
 export const Stats = Type.Object({
   delivered: Type.Integer(), deadLetteredTotal: Type.Integer(), delivered24h: Type.Integer(), pending: Type.Integer(),
   failedAttempts: Type.Integer(), deadLettered: Type.Integer(), expired: Type.Integer(), oldestPendingAgeMs: Nullable(Type.Number()),
+  heldByRateLimit: Type.Integer({ description: "Pending events a partner's rate limit holds back now (in the process delivering the Current)" }),
+  valuesCut: Type.Integer({ description: "Property keys or values cut to the partner's limits" }),
+  deadLettersByReason: Type.Array(Type.Object({ reason: Type.String(), count: Type.Integer() }), { description: "Dead letters held now by reason (over the newest 10,000)" }),
   lastDeliveredAt: Nullable(Type.String()), lastError: Nullable(Type.String()), job: Job,
 });
 
 export const CurrentView = Type.Object({
   id: Type.String(), name: Type.String(), partner: Type.String(), workspace: Type.String(), contactEmail: Nullable(Type.String()),
   settings: Type.Object({}, { additionalProperties: true, description: "Partner settings; secrets only masked (****abcd)" }),
+  destination: Type.String({ description: "Where the Current sends (its endpoint, or the partner's URL for its settings)" }),
   events: Type.Array(Type.String()),
   transformations: Type.Array(Type.Object({ field: Type.String(), action: Type.String() })),
   batching: Type.Object({}, { additionalProperties: true }),
@@ -76,6 +80,11 @@ export const CheckAnswer = Type.Object({
 export const Replay = Type.Object({ replay: Type.Intersect([JobProgress, Type.Object({ from: Time, to: Time })]) });
 export const Redrive = Type.Object({ redrive: JobProgress });
 export const EventTypes = Type.Object({ groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), eventTypes: Type.Array(Type.Object({}, { additionalProperties: true })) })) });
+/** Partner settings as sent: strings, booleans, numbers, a field map (path -> name), or null to clear. */
+export const SettingsInput = Type.Record(Type.String({ maxLength: 100 }), Type.Union([
+  Type.String(), Type.Boolean(), Type.Number(), Type.Null(),
+  Type.Record(Type.String({ maxLength: 200 }), Type.String({ maxLength: 200 }), { maxProperties: 50 }),
+]), { maxProperties: 50 });
 export const Partners = Type.Object({ partners: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), description: Type.String() }, { additionalProperties: true })) });
 export const Cluster = Type.Object({
   store: Type.String(), process: Type.String(),

@@ -96,6 +96,8 @@ export interface DeadLetterStore {
   add(letters: readonly Omit<DeadLetter, "id">[]): Promise<void>;
   list(currentId: string, limit: number, afterId?: number): Promise<DeadLetter[]>;
   count(currentId: string): Promise<number>;
+  /** Held dead letters by reason, most frequent first, counted over the newest `sample` of them (bounded work). */
+  reasons(currentId: string, sample: number): Promise<Array<{ reason: string; count: number }>>;
   /** The given dead letters of a Current (ids of other Currents are ignored). */
   get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]>;
   /** Removes dead letters (after a redrive settled them, or on discard); returns how many went. */

@@ -61,7 +61,7 @@ export const toKey = (r: KeyRow): IngestKeyRecord => ({
 });
 
 export interface ProgressRow {
-  acked_seq: number; delivered: number; failed_attempts: number; dead_lettered: number; expired: number;
+  acked_seq: number; delivered: number; failed_attempts: number; dead_lettered: number; expired: number; values_cut: number;
   last_delivered_at: number | null; last_error: string | null; last_error_at: number | null;
 }
 
@@ -81,7 +81,7 @@ export const toHistory = (r: HistoryRow): HistoryEntry => ({ id: r.id, currentId
 
 export const toProgress = (r: ProgressRow): CurrentProgress => ({
   ackedSeq: r.acked_seq, delivered: r.delivered, failedAttempts: r.failed_attempts, deadLettered: r.dead_lettered,
-  expired: r.expired, lastDeliveredAt: r.last_delivered_at, lastError: r.last_error, lastErrorAt: r.last_error_at,
+  expired: r.expired, valuesCut: Number(r.values_cut ?? 0), lastDeliveredAt: r.last_delivered_at, lastError: r.last_error, lastErrorAt: r.last_error_at,
 });
 
 /** The named parameters of a progress update (absent fields leave the stored value alone). */
@@ -92,6 +92,7 @@ export const progressParams = (u: ProgressUpdate) => ({
   failedAttemptsDelta: u.failedAttemptsDelta ?? 0,
   deadLetteredDelta: u.deadLetteredDelta ?? 0,
   expiredDelta: u.expiredDelta ?? 0,
+  valuesCutDelta: u.valuesCutDelta ?? 0,
   lastDeliveredAt: u.lastDeliveredAt ?? null,
   setError: u.lastError !== undefined ? 1 : 0,
   lastError: u.lastError ?? null,

@@ -81,7 +81,7 @@ const current = (id: string, events = ["t.a"], over: Partial<CurrentRecord> = {}
   secretsEnc: "sealed", secretHints: { bearerToken: "abcd" }, events, transformations: [], batching: {}, status: "draft",
   statusReason: null, statusSince: 1, createdAt: 1, updatedAt: 1, launchedAt: null, version: 1, ...over,
 });
-const zero = { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null };
+const zero = { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, valuesCut: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null };
 const ev = (id: string, type = "t.a", workspace = "w1", body = `{"id":"${id}","type":"${type}","n":[1, 2]}`) => ({ workspace, id, type, body });
 
 describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage contract", ({ make }) => {

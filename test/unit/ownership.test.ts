@@ -37,7 +37,7 @@ describe("Ownership: which process delivers which Current", () => {
     dir = tempDir("ownership-");
     store = openSqliteStore({ dataDir: dir, dedupeWindowMs: 1000 });
     await store.config.ensureWorkspace("w", 1);
-    for (const c of currents) await store.config.insertCurrent(c, { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null });
+    for (const c of currents) await store.config.insertCurrent(c, { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, valuesCut: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null });
   }
 
   it("spreads Currents evenly, never gives one to two processes, and moves a dead process's Currents after its lease", async () => {

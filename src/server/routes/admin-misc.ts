@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { eventTypesByGroup } from "../../catalog/catalog.js";
 import { describePartners } from "../../partners/registry.js";
 import type { Services } from "../services.js";
-import { CheckAnswer, Cluster, EventTypes, IngestKey, Partners, op } from "../api-schemas.js";
+import { CheckAnswer, Cluster, EventTypes, IngestKey, Partners, SettingsInput, op } from "../api-schemas.js";
 
 /** Catalog, partners and ingest keys. */
 export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
@@ -18,7 +18,7 @@ export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
     schema: op({
       id: "checkConnection", summary: "Connection check of settings not saved yet (an empty batch with the credentials)", tag: "Catalog and partners", auth: "admin",
       params: Type.Object({ id: Type.String({ maxLength: 50 }) }),
-      body: Type.Object({ settings: Type.Record(Type.String(), Type.Union([Type.String(), Type.Boolean(), Type.Null()])) }, { additionalProperties: false }),
+      body: Type.Object({ settings: SettingsInput }, { additionalProperties: false }),
       errors: [403], store: false, ok: { status: 200, schema: CheckAnswer, description: "What the partner answered" },
     }),
   }, async (req) => {

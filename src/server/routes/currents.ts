@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import type { CurrentInput } from "../../currents/current-input.js";
 import type { Logger } from "pino";
 import type { Services } from "../services.js";
-import { Attempt, CurrentView, DeadLetter, op } from "../api-schemas.js";
+import { Attempt, CurrentView, DeadLetter, SettingsInput, op } from "../api-schemas.js";
 
 const Transformation = Type.Object({ field: Type.String(), action: Type.Union([Type.Literal("remove"), Type.Literal("hash")]) }, { additionalProperties: false });
 const Batching = Type.Object({
@@ -13,7 +13,7 @@ const Batching = Type.Object({
   maxInFlight: Type.Optional(Type.Integer()),
   requestTimeoutMs: Type.Optional(Type.Integer()),
 }, { additionalProperties: false });
-const Settings = Type.Record(Type.String(), Type.Union([Type.String(), Type.Boolean(), Type.Null()]));
+const Settings = SettingsInput;
 
 const CreateBody = Type.Object({
   name: Type.String({ maxLength: 200 }),

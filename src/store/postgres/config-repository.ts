@@ -188,9 +188,10 @@ export class PostgresConfigRepository implements ConfigRepository {
             acked_seq = greatest(acked_seq, coalesce($2, acked_seq)),
             delivered = delivered + $3, failed_attempts = failed_attempts + $4, dead_lettered = dead_lettered + $5,
             expired = expired + $6, last_delivered_at = coalesce($7, last_delivered_at),
-            last_error = CASE WHEN $8 = 1 THEN $9 ELSE last_error END, last_error_at = coalesce($10, last_error_at)
+            last_error = CASE WHEN $8 = 1 THEN $9 ELSE last_error END, last_error_at = coalesce($10, last_error_at),
+            values_cut = values_cut + $11
           WHERE current_id = $1`,
-        [p.currentId, p.ackedSeq, p.deliveredDelta, p.failedAttemptsDelta, p.deadLetteredDelta, p.expiredDelta, p.lastDeliveredAt, p.setError, p.lastError, p.lastErrorAt]);
+        [p.currentId, p.ackedSeq, p.deliveredDelta, p.failedAttemptsDelta, p.deadLetteredDelta, p.expiredDelta, p.lastDeliveredAt, p.setError, p.lastError, p.lastErrorAt, p.valuesCutDelta]);
       }
     });
   }

@@ -26,6 +26,12 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
     return Number((await guarded(() => this.pool.query<{ n: number }>("SELECT dead_lettered - dead_letters_gone AS n FROM current_progress WHERE current_id = $1", [currentId]))).rows[0]?.n ?? 0);
   }
 
+  async reasons(currentId: string, sample: number): Promise<Array<{ reason: string; count: number }>> {
+    const r = await guarded(() => this.pool.query<{ reason: string; count: string }>(`SELECT reason, count(*) AS count FROM (SELECT reason FROM dead_letters WHERE current_id = $1 ORDER BY id DESC LIMIT $2) s
+      GROUP BY reason ORDER BY count(*) DESC, reason LIMIT 20`, [currentId, sample]));
+    return r.rows.map((x) => ({ reason: x.reason, count: Number(x.count) }));
+  }
+
   async get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]> {
     if (ids.length === 0) return [];
     return (await guarded(() => this.pool.query<Row>("SELECT * FROM dead_letters WHERE current_id = $1 AND id = ANY($2) ORDER BY id", [currentId, ids]))).rows.map(toLetter);

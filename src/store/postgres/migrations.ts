@@ -99,6 +99,11 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
       UPDATE current_progress p SET dead_letters_gone = p.dead_lettered - (SELECT count(*) FROM dead_letters d WHERE d.current_id = p.current_id);
     `,
   },
+  {
+    version: 6,
+    name: "property keys and values a partner had to cut (Heap's server-side API)",
+    sql: "ALTER TABLE current_progress ADD COLUMN values_cut bigint NOT NULL DEFAULT 0;",
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */

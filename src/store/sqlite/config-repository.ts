@@ -15,7 +15,8 @@ export class SqliteConfigRepository implements ConfigRepository {
         expired = expired + @expiredDelta,
         last_delivered_at = coalesce(@lastDeliveredAt, last_delivered_at),
         last_error = CASE WHEN @setError THEN @lastError ELSE last_error END,
-        last_error_at = coalesce(@lastErrorAt, last_error_at)
+        last_error_at = coalesce(@lastErrorAt, last_error_at),
+        values_cut = values_cut + @valuesCutDelta
       WHERE current_id = @currentId`);
   }
 

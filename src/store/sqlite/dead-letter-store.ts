@@ -32,6 +32,11 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     return row?.n ?? 0;
   }
 
+  async reasons(currentId: string, sample: number): Promise<Array<{ reason: string; count: number }>> {
+    return this.db.prepare(`SELECT reason, count(*) AS count FROM (SELECT reason FROM dead_letters WHERE current_id = ? ORDER BY id DESC LIMIT ?)
+      GROUP BY reason ORDER BY count DESC, reason LIMIT 20`).all(currentId, sample) as Array<{ reason: string; count: number }>;
+  }
+
   async get(currentId: string, ids: readonly number[]): Promise<DeadLetter[]> {
     const st = this.db.prepare("SELECT * FROM dead_letters WHERE current_id = ? AND id = ?");
     return ids.map((id) => st.get(currentId, id) as Row | undefined).filter((r): r is Row => r !== undefined).map(toLetter);

@@ -168,6 +168,11 @@ export const migrations: readonly Migration[] = [
       UPDATE current_progress SET dead_letters_gone = dead_lettered - (SELECT count(*) FROM dead_letters d WHERE d.current_id = current_progress.current_id);
     `,
   },
+  {
+    version: 9,
+    name: "property keys and values a partner had to cut (Heap's server-side API)",
+    sql: "ALTER TABLE current_progress ADD COLUMN values_cut INTEGER NOT NULL DEFAULT 0;",
+  },
 ];
 
 export function migrate(db: Database.Database): void {
