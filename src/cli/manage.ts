@@ -7,14 +7,17 @@ currents replay <id> --from <time> [--to <time>]   (times: ISO 8601, UNIX second
 currents keys create [--workspace default]|list|revoke <id>
 
 Common options: --url (CURRENTS_URL, default http://127.0.0.1:4100), --token (CURRENTS_ADMIN_TOKEN), --json.
-create: --name --partner heap|custom_http --endpoint <url> [--bearer-token] [--contact-email] --events a,b,c [--workspace]
-        [--signing-secret whsec_...] [--gzip] [--max-batch-events N] [--max-batch-bytes N] [--linger-ms N]
-        [--max-in-flight N] [--request-timeout-ms N]
+create: --name --partner heap|heap_api|custom_http --events a,b,c [--contact-email] [--workspace]
+        heap, custom_http: --endpoint <url> [--bearer-token] [--signing-secret whsec_...] [--gzip]
+        heap_api: --app-id <digits> [--region us|eu] [--identity external_user_id|user_id|<path>]
+                  [--event-names type|friendly] [--prefix braze-] [--user-properties path=name,path=name]
+                  [--app-events-per-minute N] [--identity-events-per-minute N] [--base-url <url>]
+        [--max-batch-events N] [--max-batch-bytes N] [--linger-ms N] [--max-in-flight N] [--request-timeout-ms N]
 Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 unauthorized, 5 input rejected.`;
 
 interface CurrentView {
   id: string; name: string; partner: string; workspace: string; status: string; statusReason: string | null; events: string[];
-  settings: Record<string, unknown>; stats: { delivered: number; pending: number; failedAttempts: number; deadLettered: number; oldestPendingAgeMs: number | null; lastError: string | null; job: { state: string; total: number; sent: number } | null };
+  settings: Record<string, unknown>; destination: string; stats: { delivered: number; pending: number; failedAttempts: number; deadLettered: number; oldestPendingAgeMs: number | null; lastError: string | null; job: { state: string; total: number; sent: number } | null };
 }
 
 const OPTIONS = {
@@ -23,7 +26,13 @@ const OPTIONS = {
   "contact-email": { type: "string" }, events: { type: "string" }, workspace: { type: "string" }, from: { type: "string" }, to: { type: "string" },
   "signing-secret": { type: "string" }, gzip: { type: "boolean" }, "max-batch-events": { type: "string" }, "max-batch-bytes": { type: "string" },
   "linger-ms": { type: "string" }, "max-in-flight": { type: "string" }, "request-timeout-ms": { type: "string" },
+  "app-id": { type: "string" }, region: { type: "string" }, identity: { type: "string" }, "event-names": { type: "string" }, prefix: { type: "string" },
+  "user-properties": { type: "string" }, "app-events-per-minute": { type: "string" }, "identity-events-per-minute": { type: "string" }, "base-url": { type: "string" },
 } as const;
+
+/** Flags that are partner settings as they are (strings), and the numeric ones. */
+const SETTING_FLAGS = { endpoint: "endpoint", "bearer-token": "bearerToken", "signing-secret": "signingSecret", "app-id": "appId", region: "region", identity: "identity", "event-names": "eventNames", prefix: "prefix", "base-url": "baseUrl" } as const;
+const NUMERIC_SETTING_FLAGS = { "app-events-per-minute": "appEventsPerMinute", "identity-events-per-minute": "identityEventsPerMinute" } as const;
 
 const BATCHING_FLAGS = { "max-batch-events": "maxBatchEvents", "max-batch-bytes": "maxBatchBytes", "linger-ms": "lingerMs", "max-in-flight": "maxInFlight", "request-timeout-ms": "requestTimeoutMs" } as const;
 
@@ -53,14 +62,15 @@ export async function manageCommand(group: "currents" | "replay" | "keys", argv:
           const c = await call<CurrentView>("GET", `/api/v1/currents/${needId()}`);
           out(c, () => table(["FIELD", "VALUE"], [
             ["id", c.id], ["name", c.name], ["partner", c.partner], ["workspace", c.workspace], ["status", c.status + (c.statusReason ? ` (${c.statusReason})` : "")],
-            ["endpoint", String(c.settings.endpoint)], ["bearer token", String(c.settings.bearerToken ?? "-")], ["events", c.events.length],
+            ["destination", c.destination], ...(c.partner === "heap_api" ? [["app id", String(c.settings.appId)], ["identity", String(c.settings.identity ?? "external_user_id")]] : [["bearer token", String(c.settings.bearerToken ?? "-")]]),
+            ["events", c.events.length],
             ["delivered", c.stats.delivered], ["pending", c.stats.pending], ["failed attempts", c.stats.failedAttempts], ["dead letters", c.stats.deadLettered],
             ["last error", c.stats.lastError],
           ]));
           return 0;
         }
         case "create": {
-          const missing = (["name", "partner", "endpoint", "events"] as const).filter((k) => !values[k]);
+          const missing = (["name", "partner", "events"] as const).filter((k) => !values[k]);
           if (missing.length > 0) return usage(`missing ${missing.map((m) => `--${m}`).join(", ")}`);
           const batching: Record<string, number> = {};
           for (const [flag, key] of Object.entries(BATCHING_FLAGS)) {
@@ -69,14 +79,27 @@ export async function manageCommand(group: "currents" | "replay" | "keys", argv:
             if (!/^\d+$/.test(raw)) return usage(`--${flag} must be a whole number, got "${raw}"`);
             batching[key] = Number(raw);
           }
+          const settings: Record<string, unknown> = {};
+          for (const [flag, key] of Object.entries(SETTING_FLAGS)) {
+            const raw = values[flag as keyof typeof SETTING_FLAGS];
+            if (raw) settings[key] = raw;
+          }
+          for (const [flag, key] of Object.entries(NUMERIC_SETTING_FLAGS)) {
+            const raw = values[flag as keyof typeof NUMERIC_SETTING_FLAGS];
+            if (raw === undefined) continue;
+            if (!/^\d+$/.test(raw)) return usage(`--${flag} must be a whole number, got "${raw}"`);
+            settings[key] = Number(raw);
+          }
+          if (values.gzip) settings.gzip = true;
+          if (values["user-properties"] !== undefined) {
+            const pairs = values["user-properties"].split(",").map((p) => p.split("=").map((x) => x.trim())).filter((p) => p[0]);
+            const bad = pairs.find((p) => p.length !== 2 || !p[1]);
+            if (bad) return usage(`--user-properties takes path=name pairs joined by commas (e.g. properties.email_address=email,user.timezone=timezone), got "${bad.join("=")}"`);
+            settings.userProperties = Object.fromEntries(pairs);
+          }
           const c = await call<CurrentView>("POST", "/api/v1/currents", {
             name: values.name, partner: values.partner, workspace: values.workspace, contactEmail: values["contact-email"],
-            settings: {
-              endpoint: values.endpoint,
-              ...(values["bearer-token"] ? { bearerToken: values["bearer-token"] } : {}),
-              ...(values["signing-secret"] ? { signingSecret: values["signing-secret"] } : {}),
-              ...(values.gzip ? { gzip: true } : {}),
-            },
+            settings,
             events: (values.events as string).split(",").map((e) => e.trim()).filter(Boolean),
             ...(Object.keys(batching).length > 0 ? { batching } : {}),
           });

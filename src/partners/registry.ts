@@ -1,10 +1,12 @@
 import { customHttp } from "./custom-http/index.js";
 import type { PartnerDefinition, PartnerId } from "./define-partner.js";
 import { heap } from "./heap/index.js";
+import { heapApi } from "./heap-api/index.js";
 
 /** Every partner, by id. A partner id without a definition does not compile. */
 export const partners: { readonly [K in PartnerId]: PartnerDefinition & { id: K } } = {
   heap: heap as PartnerDefinition & { id: "heap" },
+  heap_api: heapApi as PartnerDefinition & { id: "heap_api" },
   custom_http: customHttp as PartnerDefinition & { id: "custom_http" },
 };
 
@@ -19,5 +21,6 @@ export function describePartners() {
     description: p.description,
     settings: p.settings,
     limits: p.limits,
+    ...(p.testEventsNote ? { testEventsNote: p.testEventsNote } : {}),
   }));
 }

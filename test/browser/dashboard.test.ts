@@ -1,9 +1,15 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
-import { ADMIN, type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
+import { ADMIN, INGEST, type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
 import { type Receiver, startReceiver } from "../support/receiver.js";
 import { ARTIFACTS, browserAvailable, launchBrowser } from "./browser.js";
+import { FakeHeap } from "../../src/receiver/fake-heap.js";
+import { exited } from "../support/child-service.js";
+
+const BIN = fileURLToPath(new URL("../../bin/currents.js", import.meta.url));
 
 const run = browserAvailable();
 let browser: Browser;
@@ -158,4 +164,54 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await waitFor(() => delivered.has("poison"));
     expect(receiver.requests.length).toBeGreaterThan(2);
   });
+
+  it("creates a Heap (server-side API) Current with only an App ID; a simulated workload reaches the fake Heap, every event accounted for", async () => {
+    const heap = new FakeHeap({ appIds: ["1234567890"] });
+    const heapUrl = await heap.start();
+    const svc = await startService({ app: { seriesFlushMs: 200 } });
+    cleanup.push(() => heap.close(), () => svc.close());
+    const { page, consoleErrors } = await open(svc);
+    await page.getByRole("link", { name: "Create New Current" }).click();
+    await page.getByLabel("Heap (server-side API)").check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Export name").fill("Heap by App ID");
+    await page.getByRole("button", { name: "Next" }).click();
+    // A wrong App ID is named before anything is sent.
+    await page.getByLabel("App ID").fill("my-app");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByText(/App ID must be the digits/).waitFor();
+    await page.getByLabel("App ID").fill("1234567890");
+    await page.getByLabel("Base URL (optional)").fill(heapUrl); // the fake Heap stands in for the region's URL
+    await page.screenshot({ path: `${ARTIFACTS}heap-api-details.png`, fullPage: true });
+    await page.getByRole("button", { name: "Check connection" }).click();
+    await page.getByText(/Connected: HTTP 200/).waitFor();
+    await page.getByRole("button", { name: "Next" }).click();
+    for (const box of await page.getByRole("checkbox", { name: /^Select all/ }).all()) await box.check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByText("external_user_id (default)").waitFor();
+    await page.getByRole("button", { name: "Launch Current" }).click();
+    await page.getByRole("heading", { name: "Heap by App ID" }).waitFor();
+    await page.getByText("Held by rate limit (now)").waitFor();
+    await page.getByText(/Test events go to the Heap user "currents-test"/).waitFor();
+
+    const proc = spawn(process.execPath, [BIN, "simulate", "--url", svc.url, "--key", INGEST, "--rate", "150", "--duration", "2", "--seed", "7"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    proc.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+    expect(await exited(proc)).toBe(0);
+    const accepted = Number(/(\d+) accepted/.exec(out)?.[1]);
+    expect(accepted).toBeGreaterThan(100);
+    const id = page.url().split("/").pop() as string;
+    const stats = async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats;
+    await waitFor(async () => { const s = await stats(); return s.pending === 0 && s.delivered + s.deadLettered === accepted; }, 20_000, "every simulated event delivered or dead-lettered");
+    const s = await stats();
+    expect(heap.events.size - heap.eventsOf("currents-test").length).toBe(s.delivered); // the connection check went to the test identity
+    expect(heap.answers.get(400) ?? 0).toBe(0);
+    for (const r of s.deadLettersByReason) expect(r.reason).toBe("no identity (external_user_id)");
+    await page.getByTestId("delivered").getByText(String(s.delivered)).waitFor({ timeout: 5_000 });
+    await page.screenshot({ path: `${ARTIFACTS}heap-api-current.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}heap-api-current-phone.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

@@ -68,6 +68,20 @@ describe("management CLI", () => {
     expect((await svc.ingest([sampleEvent("users.messages.email.Send")], key.key)).status).toBe(401);
   }, 30_000);
 
+  it("creates a Heap server-side API Current with only an App ID and the identity, and names a wrong setting", async () => {
+    const created = await cli(["currents", "create", "--json", "--name", "Heap API", "--partner", "heap_api", "--app-id", "1234567890", "--identity", "user_id",
+      "--event-names", "friendly", "--user-properties", "properties.email_address=email", "--identity-events-per-minute", "500", "--events", "users.messages.email.Open"]);
+    expect(created.code, created.err).toBe(0);
+    const c = JSON.parse(created.out) as { id: string; settings: Record<string, unknown>; destination: string };
+    expect(c.settings).toEqual({ appId: "1234567890", identity: "user_id", eventNames: "friendly", userProperties: { "properties.email_address": "email" }, identityEventsPerMinute: 500 });
+    expect(c.destination).toBe("https://heapanalytics.com/api/track");
+    expect((await cli(["currents", "show", c.id])).out).toMatch(/app id\s+1234567890/);
+    const wrong = await cli(["currents", "create", "--name", "x", "--partner", "heap_api", "--app-id", "my-app", "--events", "users.messages.email.Open"]);
+    expect(wrong.code).toBe(5);
+    expect(wrong.err).toMatch(/settings\.appId/);
+    expect((await cli(["currents", "create", "--name", "x", "--partner", "heap_api", "--app-id", "1", "--app-events-per-minute", "lots", "--events", "users.messages.email.Open"])).code).toBe(2);
+  }, 30_000);
+
   it("exits with codes scripts can rely on", async () => {
     expect((await cli(["currents", "list"], "wrong-token-000000000")).code).toBe(4);
     expect((await cli(["currents", "show", "no-such-id"])).code).toBe(3);

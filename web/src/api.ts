@@ -51,12 +51,13 @@ export async function logout(): Promise<void> {
 
 export interface Stats {
   delivered: number; delivered24h: number; pending: number; failedAttempts: number; deadLettered: number; expired: number;
+  heldByRateLimit: number; valuesCut: number; deadLettersByReason: Array<{ reason: string; count: number }>;
   oldestPendingAgeMs: number | null; lastDeliveredAt: string | null; lastError: string | null;
   job: { kind: string; state: string; total: number; sent: number; detail: string | null } | null;
 }
 export interface Current {
   id: string; name: string; partner: string; workspace: string; contactEmail: string | null;
-  settings: Record<string, unknown>; events: string[]; transformations: Array<{ field: string; action: "remove" | "hash" }>;
+  settings: Record<string, unknown>; destination: string; events: string[]; transformations: Array<{ field: string; action: "remove" | "hash" }>;
   status: string; statusReason: string | null; createdAt: string; launchedAt: string | null; stats: Stats;
 }
 export interface EventTypeGroup {
@@ -72,4 +73,19 @@ export function formatAge(ms: number | null): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
-export const partnerTitle = (p: string) => (p === "heap" ? "Heap Export" : p === "custom_http" ? "Custom Currents Export" : p);
+const TITLES: Record<string, string> = { heap: "Heap Export", heap_api: "Heap (server-side API)", custom_http: "Custom Currents Export" };
+export const partnerTitle = (p: string) => TITLES[p] ?? p;
+
+export interface PartnerSetting {
+  key: string; label: string; type: "url" | "string" | "boolean" | "number" | "choice" | "fieldMap"; required: boolean; secret: boolean; help: string;
+  default?: string | number | boolean | Record<string, string>; choices?: Array<{ value: string; label: string }>; min?: number; max?: number;
+  pattern?: string; patternHelp?: string;
+}
+export interface PartnerInfo { id: string; title: string; description: string; settings: PartnerSetting[]; testEventsNote?: string }
+
+let partners: Promise<PartnerInfo[]> | undefined;
+/** The partners and their settings (asked once). */
+export function loadPartners(): Promise<PartnerInfo[]> {
+  partners ??= api<{ partners: PartnerInfo[] }>("GET", "/api/v1/partners").then((r) => r.partners, (e: unknown) => { partners = undefined; throw e; });
+  return partners;
+}

@@ -1,11 +1,7 @@
-import { createHash } from "node:crypto";
-
 /**
  * The event encoding of Heap's server-side API (`heap_api`, SPEC section 11; formats in
  * PARTNER-FORMATS.md section 6): pure functions from a Currents event to a bulk-track event and
- * to user properties. Not wired into the partner registry yet: the client-side rate limits
- * (15,000 events/min per app, 1,000 per identity, a hot identity held back alone) need the
- * delivery engine to hold one identity's events without holding the others, which is not built.
+ * to user properties. The partner definition (index.ts) puts them together.
  */
 
 /** Heap's limits on what it takes. */
@@ -146,21 +142,47 @@ export function heapUserProperties(event: Event, fields: Readonly<Record<string,
 
 /**
  * Remembers what was last sent as each identity's user properties (bounded; oldest forgotten
- * first), so that `add_user_properties` goes out only when they changed. After a restart, or
- * once forgotten, sending again is harmless.
+ * first), so that `add_user_properties` goes out only when one of them changed. After a
+ * restart, or once forgotten, sending again is harmless.
  */
 export class UserPropertiesSeen {
-  readonly #seen = new Map<string, string>();
+  readonly #seen = new Map<string, Record<string, string | number>>();
+  /** Properties a batch in flight carries: other batches leave them out for a while (concurrent batches of one user). */
+  readonly #pending = new Map<string, { props: Record<string, string | number>; owner: string; until: number }>();
 
-  constructor(private readonly max = 100_000) {}
+  constructor(private readonly max = 100_000, private readonly pendingMs = 30_000) {}
+
+  /** True when one of these properties differs from what was last sent for the identity (an absent one is no change). */
+  differs(identity: string, properties: Record<string, string | number>, seen = this.#seen.get(identity)): boolean {
+    return !seen || Object.entries(properties).some(([k, v]) => seen[k] !== v);
+  }
+
+  /**
+   * Whether the batch `owner` (its idempotency key: stable across its retries) should carry
+   * these properties: one changed, and no other batch in flight carries the same. Claims them.
+   */
+  claim(identity: string, properties: Record<string, string | number>, owner: string, now: number): boolean {
+    const p = this.#pending.get(identity);
+    const carried = p && p.owner !== owner && p.until > now ? p.props : {};
+    if (!this.differs(identity, properties, { ...this.#seen.get(identity), ...carried })) return false;
+    this.#pending.set(identity, { props: properties, owner, until: now + this.pendingMs });
+    if (this.#pending.size > this.max) this.#pending.delete(this.#pending.keys().next().value as string);
+    return true;
+  }
+
+  /** Remembers what was sent (once Heap took it). */
+  remember(identity: string, properties: Record<string, string | number>): void {
+    if (this.#pending.get(identity)?.props === properties) this.#pending.delete(identity);
+    const merged = { ...this.#seen.get(identity), ...properties };
+    this.#seen.delete(identity);
+    this.#seen.set(identity, merged);
+    if (this.#seen.size > this.max) this.#seen.delete(this.#seen.keys().next().value as string);
+  }
 
   /** True (and remembered) when these properties differ from what was last sent for the identity. */
   changed(identity: string, properties: Record<string, string | number>): boolean {
-    const digest = createHash("sha1").update(JSON.stringify(Object.entries(properties).sort())).digest("base64");
-    if (this.#seen.get(identity) === digest) return false;
-    this.#seen.delete(identity);
-    this.#seen.set(identity, digest);
-    if (this.#seen.size > this.max) this.#seen.delete(this.#seen.keys().next().value as string);
+    if (!this.differs(identity, properties)) return false;
+    this.remember(identity, properties);
     return true;
   }
 }

@@ -1,6 +1,7 @@
-import { type FormEvent, useEffect, useMemo, useState } from "react";
-import { ApiError, type Current, type EventTypeGroup, api, partnerTitle } from "../api";
+import { type FormEvent, Fragment, useEffect, useMemo, useState } from "react";
+import { ApiError, type Current, type EventTypeGroup, type PartnerInfo, api, loadPartners } from "../api";
 import { EventPicker } from "./EventPicker";
+import { type SettingValues, SettingsFields, checkValues, initialValues, settingsBody } from "./SettingsFields";
 
 type Step = "partner" | "name" | "details" | "events" | "transformations" | "review";
 const STEPS: Step[] = ["partner", "name", "details", "events", "transformations", "review"];
@@ -14,8 +15,8 @@ export function CreateWizard() {
   const [partner, setPartner] = useState("heap");
   const [name, setName] = useState("");
   const [email, setEmail] = useState("");
-  const [endpoint, setEndpoint] = useState("");
-  const [token, setToken] = useState("");
+  const [partners, setPartners] = useState<PartnerInfo[]>([]);
+  const [values, setValues] = useState<SettingValues>({});
   const [groups, setGroups] = useState<EventTypeGroup[]>([]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [transforms, setTransforms] = useState<Record<string, "remove" | "hash" | "">>({});
@@ -23,6 +24,18 @@ export function CreateWizard() {
   const [check, setCheck] = useState<string>();
   const [busy, setBusy] = useState(false);
   useEffect(() => { void api<{ groups: EventTypeGroup[] }>("GET", "/api/v1/event-types").then((r) => setGroups(r.groups)); }, []);
+  useEffect(() => {
+    void loadPartners().then((ps) => {
+      setPartners(ps);
+      setValues(initialValues(ps.find((p) => p.id === "heap")));
+    });
+  }, []);
+  const definition = partners.find((p) => p.id === partner);
+  const choosePartner = (id: string) => {
+    setPartner(id);
+    setValues(initialValues(partners.find((p) => p.id === id)));
+    setCheck(undefined);
+  };
   const piiFields = useMemo(() => {
     const f = new Set<string>();
     for (const g of groups) for (const t of g.eventTypes) if (selected.has(t.type)) for (const p of t.piiFields) f.add(p);
@@ -35,12 +48,7 @@ export function CreateWizard() {
       if (!name.trim()) e.name = "Give the export a name.";
       if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) e.contactEmail = "This is not an email address.";
     }
-    if (s === "details") {
-      try {
-        const u = new URL(endpoint);
-        if (!/^https?:$/.test(u.protocol)) e.endpoint = "The endpoint must start with https://";
-      } catch { e.endpoint = "Enter the full endpoint URL, starting with https://"; }
-    }
+    if (s === "details") Object.assign(e, checkValues(definition, values));
     if (s === "events" && selected.size === 0) e.events = "Select at least one event type.";
     return e;
   };
@@ -52,7 +60,7 @@ export function CreateWizard() {
   const back = () => setStep(STEPS[STEPS.indexOf(step) - 1] as Step);
   const body = () => ({
     name, partner, contactEmail: email || null,
-    settings: { endpoint, ...(token ? { bearerToken: token } : {}) },
+    settings: settingsBody(definition, values),
     events: [...selected],
     transformations: Object.entries(transforms).filter(([, a]) => a).map(([field, action]) => ({ field, action })),
   });
@@ -75,7 +83,10 @@ export function CreateWizard() {
     } catch (err) {
       const field = err instanceof ApiError && err.field ? err.field.replace(/^settings\./, "").replace(/^body\./, "") : "form";
       setErrors({ [field]: (err as Error).message });
-      if (field === "endpoint" || field === "bearerToken") setStep("details");
+      if (definition?.settings.some((s) => field === s.key || field.startsWith(`${s.key}.`))) {
+        setErrors({ [field.split(".")[0] as string]: (err as Error).message });
+        setStep("details");
+      }
     } finally {
       setBusy(false);
     }
@@ -90,8 +101,11 @@ export function CreateWizard() {
       {step === "partner" && (
         <fieldset>
           <legend>Partner</legend>
-          {["heap", "custom_http"].map((p) => (
-            <label key={p} className="choice"><input type="radio" name="partner" value={p} checked={partner === p} onChange={() => setPartner(p)} />{partnerTitle(p)}</label>
+          {partners.map((p) => (
+            <label key={p.id} className="choice partner-choice">
+              <input type="radio" name="partner" value={p.id} checked={partner === p.id} onChange={() => choosePartner(p.id)} />
+              <span><strong>{p.title}</strong><span className="help">{p.description}</span></span>
+            </label>
           ))}
         </fieldset>
       )}
@@ -107,12 +121,7 @@ export function CreateWizard() {
       )}
       {step === "details" && (
         <>
-          <label htmlFor="endpoint">Endpoint URL</label>
-          <input id="endpoint" type="url" value={endpoint} onChange={(e) => setEndpoint(e.target.value)} placeholder="https://…" aria-invalid={!!errors.endpoint} aria-describedby="endpoint-error" />
-          {err("endpoint")}
-          <label htmlFor="bearerToken">Bearer token (optional)</label>
-          <input id="bearerToken" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
-          {err("bearerToken")}
+          {definition && <SettingsFields partner={definition} values={values} onChange={(v) => { setValues(v); setErrors({}); setCheck(undefined); }} errors={errors} />}
           <button type="button" className="secondary" onClick={() => void connectionCheck()}>Check connection</button>
           {check && <p aria-live="polite">{check}</p>}
         </>
@@ -134,11 +143,14 @@ export function CreateWizard() {
       )}
       {step === "review" && (
         <dl className="review">
-          <dt>Partner</dt><dd>{partnerTitle(partner)}</dd>
+          <dt>Partner</dt><dd>{definition?.title ?? partner}</dd>
           <dt>Name</dt><dd>{name}</dd>
           <dt>Contact</dt><dd>{email || "—"}</dd>
-          <dt>Endpoint</dt><dd>{endpoint}</dd>
-          <dt>Bearer token</dt><dd>{token ? `****${token.slice(-4)}` : "none"}</dd>
+          {definition?.settings.map((s) => {
+            const v = values[s.key];
+            const shown = s.type === "boolean" ? (v ? "yes" : "no") : v === "" || v === undefined ? (s.default !== undefined && typeof s.default !== "object" ? `${String(s.default)} (default)` : "—") : s.secret ? `****${String(v).slice(-4)}` : String(v);
+            return <Fragment key={s.key}><dt>{s.label}</dt><dd>{shown}</dd></Fragment>;
+          })}
           <dt>Events</dt><dd>{selected.size} types</dd>
           <dt>Transformations</dt><dd>{body().transformations.map((t) => `${t.action} ${t.field}`).join(", ") || "none"}</dd>
         </dl>

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { type Current, api, formatAge, partnerTitle } from "../api";
+import { type Current, type PartnerInfo, api, formatAge, loadPartners, partnerTitle } from "../api";
 import { Charts } from "./Charts";
 import { DeadLetters } from "./DeadLetters";
 import { EditCurrent } from "./EditCurrent";
@@ -16,6 +16,8 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
   const [editing, setEditing] = useState(false);
   const [from, setFrom] = useState("");
   const [to, setTo] = useState("");
+  const [partners, setPartners] = useState<PartnerInfo[]>([]);
+  useEffect(() => { void loadPartners().then(setPartners, () => undefined); }, []);
   const load = useCallback(async () => {
     try {
       const [c, a, h] = await Promise.all([
@@ -37,6 +39,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
   };
   if (!current) return <p>{error ?? "Loading…"}</p>;
   const s = current.stats;
+  const testNote = partners.find((p) => p.id === current.partner)?.testEventsNote;
   return (
     <section>
       <p><a href="#/">← Data Export</a></p>
@@ -46,7 +49,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       </div>
       {current.status === "failing" && <div role="alert" className="banner">This Current is failing: {current.statusReason}. Events are kept; fix the endpoint or token with Edit, or wait for the next automatic check.</div>}
       {current.status === "disabled" && <div role="alert" className="banner">This Current was disabled after failing for 5 days: {current.statusReason}. Resume it to deliver its backlog.</div>}
-      <p>{partnerTitle(current.partner)} · {String(current.settings.endpoint)} · workspace {current.workspace}</p>
+      <p>{partnerTitle(current.partner)} · {current.destination} · workspace {current.workspace}</p>
       <dl className="stats">
         <div><dt>Delivered</dt><dd data-testid="delivered">{s.delivered}</dd></div>
         <div><dt>Delivered (24 h)</dt><dd>{s.delivered24h}</dd></div>
@@ -55,9 +58,17 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
         <div><dt>Failed attempts</dt><dd>{s.failedAttempts}</dd></div>
         <div><dt>Dead letters</dt><dd>{s.deadLettered}</dd></div>
         <div><dt>Expired</dt><dd>{s.expired}</dd></div>
+        {(current.partner === "heap_api" || s.heldByRateLimit > 0) && <div><dt>Held by rate limit (now)</dt><dd data-testid="held">{s.heldByRateLimit}</dd></div>}
+        {(current.partner === "heap_api" || s.valuesCut > 0) && <div><dt>Values cut to 1,024 characters</dt><dd>{s.valuesCut}</dd></div>}
         <div><dt>Last delivered</dt><dd>{s.lastDeliveredAt ? new Date(s.lastDeliveredAt).toLocaleString() : "—"}</dd></div>
       </dl>
       {s.lastError && <p><strong>Last error:</strong> {s.lastError}</p>}
+      {s.deadLettersByReason.length > 0 && (
+        <div>
+          <h2>Dead letters by reason</h2>
+          <ul aria-label="Dead letters by reason">{s.deadLettersByReason.map((r) => <li key={r.reason}>{r.reason}: {r.count}</li>)}</ul>
+        </div>
+      )}
       {s.job && <p aria-live="polite">{s.job.kind}: {s.job.sent} / {s.job.total} sent ({s.job.state}{s.job.detail ? `: ${s.job.detail}` : ""})
         <progress max={Math.max(1, s.job.total)} value={s.job.sent} aria-label={`${s.job.kind} progress`} /></p>}
       {message && <p aria-live="polite" className="ok">{message}</p>}
@@ -75,6 +86,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
           }}>Delete</button>
         </div>
       )}
+      {testNote && !readOnly && <p className="help">{testNote}</p>}
       <Charts id={id} />
       {editing && <EditCurrent current={current} onDone={(msg) => { setEditing(false); setMessage(msg); void load(); }} />}
       <h2>Recent attempts</h2>
