@@ -7,6 +7,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { FakeHeap } from "../dist/receiver/fake-heap.js";
 import { makeBodies, median, peakRssMb, percentile, produce, rssMb, startProcess, startReceiver, stopProcess } from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -15,7 +16,10 @@ const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const STEADY_BACKLOG = Number(process.env.BENCH_STEADY_BACKLOG ?? 5_000_000);
 const MEMORY_EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 2_000_000);
-// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, bullmq, ingest, fresh, backlog, fanout, pg, steady, memory).
+const HEAP_EVENTS = Number(process.env.BENCH_HEAP_EVENTS ?? 5_000);
+// Heap's limit is 15,000 events a minute per app; the bench shortens the window (same limit per minute).
+const HEAP_WINDOW_MS = Number(process.env.BENCH_HEAP_WINDOW_MS ?? 2_000);
+// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, bullmq, ingest, fresh, backlog, fanout, pg, steady, memory, heap).
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const wanted = (name) => !ONLY || ONLY.has(name);
 const ADMIN = "bench-admin-token-0123456789";
@@ -218,6 +222,33 @@ async function memoryGrowth(n, tag) {
   return { before, after, growth: after - before, slopePerMillion: slope, samples: samples.map(Math.round) };
 }
 
+/**
+ * Heap's server-side API at its limit: a backlog (one user each) sent to a fake Heap that answers
+ * 429 above 15,000 events a minute per app (window shortened to HEAP_WINDOW_MS, on both sides).
+ * The rate is what arrived in whole windows from the first arrival, scaled to a minute.
+ */
+async function heapAtLimit(n, tag) {
+  const perWindow = Math.floor(15_000 * HEAP_WINDOW_MS / 60_000);
+  const heap = new FakeHeap({ appIds: ["1234567890"], windowMs: HEAP_WINDOW_MS, appEventsPerWindow: perWindow, identityEventsPerWindow: Math.floor(1_000 * HEAP_WINDOW_MS / 60_000) });
+  const heapUrl = await heap.start();
+  const s = await startCurrents({ CURRENTS_RATE_WINDOW_MS: String(HEAP_WINDOW_MS) });
+  const c = await s.api("POST", "/api/v1/currents", { name: "heap", partner: "heap_api", settings: { appId: "1234567890", baseUrl: heapUrl }, events: ["users.messages.email.Send"] });
+  await s.api("POST", `/api/v1/currents/${c.id}/launch`);
+  await produce(`${s.url}/v1/events`, KEY, makeBodies(n, 500, tag));
+  while (heap.events.size < n) await new Promise((r) => setTimeout(r, 50));
+  const at = [...heap.events.values()].map((e) => e.at).sort((a, b) => a - b);
+  const first = at[0];
+  const windows = Math.max(1, Math.floor((at[at.length - 1] - first) / HEAP_WINDOW_MS));
+  const inWindows = at.filter((t) => t < first + windows * HEAP_WINDOW_MS).length;
+  const perMinute = inWindows / (windows * HEAP_WINDOW_MS) * 60_000;
+  // Over the whole drain: every event, over the time from the first arrival to the end of the last one's window.
+  const sustained = n / (at[at.length - 1] - first + HEAP_WINDOW_MS) * 60_000;
+  const result = { perMinute, sustained, percent: sustained / 15_000 * 100, answers429: heap.answers.get(429) ?? 0, repeats: heap.repeats };
+  await s.stop();
+  await heap.close();
+  return result;
+}
+
 async function repeat(label, fn) {
   const values = [];
   for (let r = 0; r < RUNS; r++) {
@@ -281,6 +312,14 @@ if (wanted("memory")) {
   const one = (v) => ({ median: v, min: v, max: v });
   add(`memory: RSS growth MB over ${MEMORY_EVENTS.toLocaleString("en-US")} deliveries after warm-up (median of the last 3 samples minus the first 3; from ${Math.round(r.before)} MB)`, "MB", one(r.growth), "<= 20");
   add("memory: RSS trend, MB per 1,000,000 deliveries (least-squares slope of the samples)", "MB", one(r.slopePerMillion), "-");
+}
+
+if (wanted("heap")) {
+  const r = await repeat("heap_api at its limit", (t) => heapAtLimit(HEAP_EVENTS, t));
+  add(`Heap server-side API at its limit (15,000 events/min per app, ${HEAP_WINDOW_MS / 1000} s window): events/min sent in whole windows`, "events/min", stats(r.map((x) => x.perMinute)), "within 5 % of 15,000");
+  add("Heap server-side API at its limit: events/min over the whole drain (to the end of the last window)", "events/min", stats(r.map((x) => x.sustained)), "-");
+  add("Heap server-side API at its limit: whole drain, % of the limit", "%", stats(r.map((x) => x.percent)), ">= 95 and <= 100");
+  add("Heap server-side API at its limit: 429 answers from Heap", "answers", stats(r.map((x) => x.answers429)), "0");
 }
 
 const ratioE2eBull = e2e.median / bull.median;

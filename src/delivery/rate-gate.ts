@@ -73,6 +73,11 @@ export class RateGate {
     this.#perKeyWindow = limit.perKeyPerMinute === undefined ? Infinity : Math.max(1, Math.floor(limit.perKeyPerMinute * scale));
   }
 
+  /** Keys with charges in memory (bounded: keys with nothing in the window are forgotten). */
+  get trackedKeys(): number {
+    return this.#keys.size;
+  }
+
   /** How many more events the app may send now. */
   appRoom(now: number): number {
     return Math.max(0, this.#perWindow - this.#app.used(now, this.windowMs));
