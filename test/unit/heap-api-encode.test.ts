@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { allEventTypes } from "../../src/catalog/catalog.js";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
+import { heapApi } from "../../src/partners/heap-api/index.js";
 import { UserPropertiesSeen, flattenProperties, heapEventName, heapIdentity, heapTrackEvent, heapUserProperties } from "../../src/partners/heap-api/encode.js";
 
 type Ev = Parameters<typeof heapTrackEvent>[0];
@@ -74,5 +75,32 @@ describe("Heap server-side API encoding (not wired yet: see the module's note)",
     expect(seen.changed("u2", { a: 1 })).toBe(true);
     expect(seen.changed("u3", { a: 1 })).toBe(true); // u1 forgotten (bounded)
     expect(seen.changed("u1", { ...props, timezone: "Europe/Paris" })).toBe(true);
+  });
+
+  it("claims a user's changed properties for one batch at a time; an absent property is no change", () => {
+    const seen = new UserPropertiesSeen(10, 1_000);
+    expect(seen.claim("u1", { email: "a@x" }, "batch-1", 0)).toBe(true);
+    expect(seen.claim("u1", { email: "a@x" }, "batch-2", 10)).toBe(false); // batch-1 carries it
+    expect(seen.claim("u1", { email: "a@x" }, "batch-1", 20)).toBe(true); // batch-1's retry carries it again
+    expect(seen.claim("u1", { email: "a@x" }, "batch-3", 1_100)).toBe(true); // batch-1 never landed: the claim lapsed
+    seen.remember("u1", { email: "a@x", timezone: "UTC" });
+    expect(seen.claim("u1", { timezone: "UTC" }, "batch-4", 1_200)).toBe(false);
+    expect(seen.claim("u1", { email: "b@x" }, "batch-4", 1_200)).toBe(true);
+  });
+
+  it("sends to the region's URL, or to the base URL that replaces it; names an identity Heap cannot take", () => {
+    const e = ev("users.messages.email.Open");
+    const body = JSON.stringify(e);
+    const url = (settings: Record<string, unknown>) => heapApi.buildRequest({ bodies: [body], idempotencyKey: "k" }, { appId: "1", ...settings }, 0).url;
+    expect(url({})).toBe("https://heapanalytics.com/api/track");
+    expect(url({ region: "eu" })).toBe("https://c.eu.heap-api.com/api/track");
+    expect(url({ region: "eu", baseUrl: "https://proxy.example.com/heap/" })).toBe("https://proxy.example.com/heap/api/track");
+    const before = heapApi.buildRequest({ bodies: [body], idempotencyKey: "k" }, { appId: "1", region: "eu" }, 0, heapApi.createState?.()).before?.[0];
+    expect(before?.url).toBe("https://c.eu.heap-api.com/api/add_user_properties");
+    expect(JSON.parse(String(before?.body))).toMatchObject({ app_id: "1", users: [{ identity: (e.user as Record<string, string>).external_user_id }] });
+    const long = JSON.stringify({ ...e, user: { external_user_id: "x".repeat(256) } });
+    expect(heapApi.refuse?.(long, { appId: "1" })).toBe("identity longer than 255 characters (external_user_id)");
+    expect(heapApi.refuse?.(JSON.stringify({ ...e, user: {} }), { appId: "1", identity: "user_id" })).toBe("no identity (user_id)");
+    expect(heapApi.refuse?.(body, { appId: "1" })).toBeUndefined();
   });
 });

@@ -13,11 +13,23 @@ type Event = { [key: string]: Json };
 
 /** Which field identifies the user in Heap: `external_user_id`, `user_id`, or a path such as `properties.email_address`. */
 export function heapIdentity(event: Event, identity: string): string | undefined {
+  const v = identityValue(event, identity);
+  return v !== undefined && v.length <= HEAP_MAX_IDENTITY ? v : undefined;
+}
+
+/** Why an event has no identity Heap takes (a dead letter's reason), or undefined when it has one. */
+export function identityProblem(event: Event, identity: string): string | undefined {
+  const v = identityValue(event, identity);
+  if (v === undefined) return `no identity (${identity})`;
+  return v.length > HEAP_MAX_IDENTITY ? `identity longer than ${HEAP_MAX_IDENTITY} characters (${identity})` : undefined;
+}
+
+function identityValue(event: Event, identity: string): string | undefined {
   const path = identity === "external_user_id" || identity === "user_id" ? ["user", identity] : identity.split(".");
   let v: Json | undefined = event;
   for (const k of path) v = v !== null && typeof v === "object" && !Array.isArray(v) ? v[k] : undefined;
   if (typeof v === "number") v = String(v);
-  return typeof v === "string" && v !== "" && v.length <= HEAP_MAX_IDENTITY ? v : undefined;
+  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 const CHANNELS: Record<string, string> = {
@@ -108,7 +120,7 @@ export interface HeapEncodeSettings {
  */
 export function heapTrackEvent(event: Event, s: HeapEncodeSettings, cuts: Cuts): { ok: true; event: HeapTrackEvent } | { ok: false; reason: string } {
   const identity = heapIdentity(event, s.identity);
-  if (identity === undefined) return { ok: false, reason: `no identity (${s.identity})` };
+  if (identity === undefined) return { ok: false, reason: identityProblem(event, s.identity) as string };
   const properties = flattenProperties(event.properties ?? null, cuts);
   properties.currents_event_type = String(event.event_type);
   properties.currents_event_id = String(event.id);

@@ -1,7 +1,7 @@
 import { VERSION } from "../../version.js";
 import { definePartner, type OutgoingRequest, type ResolvedSettings } from "../define-partner.js";
 import {
-  type Cuts, DEFAULT_USER_PROPERTIES, type HeapEncodeSettings, type HeapTrackEvent, UserPropertiesSeen, heapIdentity, heapTrackEvent, heapUserProperties,
+  type Cuts, DEFAULT_USER_PROPERTIES, type HeapEncodeSettings, type HeapTrackEvent, UserPropertiesSeen, heapIdentity, heapTrackEvent, heapUserProperties, identityProblem,
 } from "./encode.js";
 
 /** Heap's bases per region (SPEC section 11). */
@@ -65,7 +65,7 @@ export const heapApi = definePartner({
   endpointOf: (s) => `${base(s)}/api/track`,
   refuse(body, settings) {
     const s = encodeSettings(settings);
-    return heapIdentity(JSON.parse(body) as Json, s.identity) === undefined ? `no identity (${s.identity})` : undefined;
+    return identityProblem(JSON.parse(body) as Json, s.identity);
   },
   rateLimit(settings) {
     const s = encodeSettings(settings);
