@@ -105,11 +105,12 @@ export class Ownership {
     const byId = new Map(active.map((c) => [c.id, c]));
     const fair = Math.ceil(active.length / this.#members);
     for (const [id, started] of workers.running()) {
+      if (!current()) return;
       const now = byId.get(id);
       if (!now) {
         await workers.stopWorker(id, leaseMs / 3);
         await this.release(id);
-      } else if (!(await this.claim(id))) {
+      } else if (!(await this.#renew(id, current, workers))) {
         await workers.stopWorker(id, 0);
       } else if (now.updatedAt !== started.updatedAt) {
         // Changed through another process: start again with the new settings.
@@ -127,6 +128,20 @@ export class Ownership {
       if (workers.running().has(c.id) || (this.#failedStart.get(c.id) ?? 0) > this.o.now()) continue;
       if (await this.claim(c.id)) await this.#start(workers, c, current);
     }
+  }
+
+  /**
+   * Renews a running Current's lease. A pass that was given up on (the store answered late)
+   * may see its renewal land after the lease was let go meanwhile (the Current deleted or
+   * stopped here): it lets it go again instead of holding a Current nobody delivers.
+   */
+  async #renew(id: string, current: () => boolean, workers: OwnedWorkers): Promise<boolean> {
+    const got = await this.claim(id);
+    if (got && !current() && !workers.running().has(id)) {
+      await this.release(id).catch(() => undefined);
+      return true; // not this pass's business any more: the current pass decides
+    }
+    return got;
   }
 
   /** Starts a claimed Current's worker; when it cannot start, lets the lease go and moves on. */

@@ -141,4 +141,25 @@ describe("Ownership: which process delivers which Current", () => {
     expect((await store.leases.live("current:")).map((l) => l.name)).toEqual([]);
     (config as { listCurrents: unknown }).listCurrents = list;
   });
+
+  it("a sync pass that gave up waiting never takes back a lease let go meanwhile (a deleted Current)", async () => {
+    await openWith(current("a"));
+    const leaseMs = 1_000;
+    const p = new Ownership({ store, leaseMs, logger, now: Date.now });
+    const w = fakeWorkers();
+    await p.sync(w);
+    expect(w.ids()).toEqual(["a"]);
+    const leases = store.leases;
+    (store as { leases: unknown }).leases = { ...leases, acquire: async (...args: Parameters<typeof leases.acquire>) => {
+      if (args[0] === "current:a") await new Promise((r) => setTimeout(r, leaseMs * 0.7)); // the renewal lands after the sync gave up
+      return leases.acquire(...args);
+    }, release: leases.release.bind(leases), live: leases.live.bind(leases) };
+    await p.sync(w); // gives up at half the lease; its renewal of "a" is still on its way
+    // The Current is deleted meanwhile: its worker stops and its lease is let go.
+    await w.stopWorker("a", 0);
+    await p.release("a");
+    await new Promise((r) => setTimeout(r, leaseMs * 0.4)); // the late renewal has landed (before the lease would expire)
+    expect((await leases.live("current:")).map((l) => l.name)).toEqual([]);
+    (store as { leases: unknown }).leases = leases;
+  });
 });
