@@ -1,3 +1,5 @@
+import { WebhookReceiver } from "./sources/receive-webhook.js";
+import { SourceService } from "./sources/source-service.js";
 import type { FastifyInstance } from "fastify";
 import pino, { type Logger } from "pino";
 import type { Config } from "./config.js";
@@ -136,7 +138,9 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       credentials.startRefreshing(1_000, (err) => logger.warn({ err: { message: (err as Error).message } }, "could not refresh ingest keys; will retry"));
       closers.add("key refresh", () => credentials.stopRefreshing());
     }
-    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics, ingestGuard };
+    const sources = new SourceService(store, secretBox, config, logger, now);
+    const webhooks = new WebhookReceiver(store, sources, logger, now);
+    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics, ingestGuard, sources, webhooks };
     const server = await buildServer(services);
     let started = false;
 

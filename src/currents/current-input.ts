@@ -66,7 +66,7 @@ export function checkBatching(b: BatchingOptions, partner: PartnerDefinition): B
  * and secret ones. `previousSecrets` are kept when a secret is omitted or sent back masked.
  */
 export function checkSettings(
-  partner: PartnerDefinition,
+  partner: Pick<PartnerDefinition, "title" | "settings">,
   input: Record<string, unknown>,
   policy: EndpointPolicy,
   previous?: { plain: Readonly<Record<string, unknown>>; secrets: Record<string, string>; hints: Readonly<Record<string, string>> },
@@ -87,9 +87,13 @@ export function checkSettings(
       if (value === undefined || (typeof value === "string" && previous && value === previous.hints[s.key])) {
         const old = previous?.secrets[s.key];
         if (old !== undefined && !(has && value === undefined)) secrets[s.key] = old;
+        else if (s.required) throw invalid(`settings.${s.key}`, "is required");
         continue;
       }
-      if (value === null || value === "") continue; // cleared
+      if (value === null || value === "") {
+        if (s.required) throw invalid(`settings.${s.key}`, "is required (it cannot be cleared)");
+        continue; // cleared
+      }
       if (typeof value !== "string") throw invalid(`settings.${s.key}`, "must be a string");
       if (value.length > 4096) throw invalid(`settings.${s.key}`, "must be at most 4096 characters");
       // Secrets travel in HTTP headers: visible ASCII only (a token that could never be sent is refused now, not at every attempt).

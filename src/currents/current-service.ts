@@ -4,9 +4,8 @@ import { type Config, endpointPolicy } from "../config.js";
 import type { DeliveryEngine } from "../delivery/delivery-engine.js";
 import { ClientError, conflict, invalid, notFound } from "../errors.js";
 import type { PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
-import { partnerById } from "../partners/registry.js";
-import { maskSecret } from "../security/credentials.js";
-import type { SecretBox } from "../security/secret-box.js";
+import { partnerById, partners } from "../partners/registry.js";
+import { type SecretBox, sealSettings } from "../security/secret-box.js";
 import type { Store } from "../store/port.js";
 import {
   type CurrentInput, checkBatching, checkContactEmail, checkEvents, checkName, checkSettings, checkTransformations,
@@ -70,16 +69,12 @@ export class CurrentService {
   }
 
   #sealSecrets(id: string, secrets: Record<string, string>) {
-    const keys = Object.keys(secrets);
-    return {
-      secretsEnc: keys.length === 0 ? null : this.secrets.seal(JSON.stringify(secrets), id),
-      secretHints: Object.fromEntries(keys.map((k) => [k, maskSecret(secrets[k] as string)])),
-    };
+    return sealSettings(this.secrets, id, secrets);
   }
 
   #partner(id: string | undefined): PartnerDefinition {
     const p = id === undefined ? undefined : partnerById(id);
-    if (!p) throw invalid("partner", `must be one of heap, custom_http; got "${String(id).slice(0, 50)}"`);
+    if (!p) throw invalid("partner", `must be one of ${Object.keys(partners).join(", ")}; got "${String(id).slice(0, 50)}"`);
     return p;
   }
 

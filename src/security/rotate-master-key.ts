@@ -23,10 +23,14 @@ export async function rotateMasterKey(store: Store, dataDir: string, oldKey: Buf
   const newKey = newKeyText ? parseMasterKey(newKeyText) : randomBytes(32);
   const oldBox = new SecretBox(oldKey);
   const newBox = new SecretBox(newKey);
-  const sealed: Array<{ id: string; secretsEnc: string }> = [];
+  const sealed: Array<{ id: string; secretsEnc: string; source?: boolean }> = [];
   for (const c of await store.config.listCurrents()) {
     if (!c.secretsEnc) continue;
     sealed.push({ id: c.id, secretsEnc: newBox.seal(oldBox.open(c.secretsEnc, c.id), c.id) });
+  }
+  for (const s of await store.sources.list()) {
+    if (!s.secretsEnc) continue;
+    sealed.push({ id: s.id, secretsEnc: newBox.seal(oldBox.open(s.secretsEnc, s.id), s.id), source: true });
   }
   const file = join(dataDir, "master.key");
   const fromFile = existsSync(file) && parseMasterKey(readFileSync(file, "utf8")).equals(oldKey);

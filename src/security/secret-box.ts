@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { maskSecret } from "./credentials.js";
 
 /**
  * Encryption of partner secrets at rest: AES-256-GCM under a 32-byte master key, with a
@@ -57,4 +58,13 @@ export function loadMasterKey(dataDir: string, fromEnv?: string): Buffer {
   const key = randomBytes(32);
   writeFileSync(file, `${key.toString("hex")}\n`, { mode: 0o600, flag: "wx" });
   return key;
+}
+
+/** Secret settings sealed for one object (a Current or a source), with their masked hints for display. */
+export function sealSettings(box: SecretBox, id: string, secrets: Record<string, string>): { secretsEnc: string | null; secretHints: Record<string, string> } {
+  const keys = Object.keys(secrets);
+  return {
+    secretsEnc: keys.length === 0 ? null : box.seal(JSON.stringify(secrets), id),
+    secretHints: Object.fromEntries(keys.map((k) => [k, maskSecret(secrets[k] as string)])),
+  };
 }

@@ -105,9 +105,10 @@ export const Audit = Type.Object({ audit: Type.Array(Type.Object({
 })) });
 export const Session = Type.Object({ role: Nullable(Type.String()), csrfToken: Type.Optional(Type.String()) });
 
-export type Tag = "Ingest" | "Currents" | "Delivery" | "Dead letters" | "Keys and workspaces" | "Catalog and partners" | "Session" | "Operations";
+export type Tag = "Ingest" | "Sources" | "Currents" | "Delivery" | "Dead letters" | "Keys and workspaces" | "Catalog and partners" | "Session" | "Operations";
 export const TAGS: ReadonlyArray<{ name: Tag; description: string }> = [
   { name: "Ingest", description: "Sending events (ingest key)" },
+  { name: "Sources", description: "Provider webhooks (SendGrid, Mailgun, Postmark, Twilio) turned into catalog events" },
   { name: "Currents", description: "Export connections: create, update, lifecycle" },
   { name: "Delivery", description: "What a Current sent: attempts, charts, history, test events, replay" },
   { name: "Dead letters", description: "Events a partner refused: list, redrive, discard" },
@@ -122,6 +123,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: "No valid credentials",
   403: "Not allowed: a read-only token, or a session change without its CSRF token",
   404: "No such object",
+  406: "A payload that can never be accepted (Mailgun stops retrying on 406)",
   409: "Not in a state that allows this",
   413: "Too large: the answer states the limit",
   415: "Not JSON, or an unsupported Content-Encoding",
@@ -171,3 +173,17 @@ export function op(o: Operation): Record<string, unknown> {
     response,
   };
 }
+
+export const SourceView = Type.Object({
+  id: Type.String(), kind: Type.String(), name: Type.String(), workspace: Type.String(),
+  settings: Type.Object({}, { additionalProperties: true, description: "Settings; secrets only masked (****abcd)" }),
+  webhookPath: Type.String(), webhookUrl: Type.String({ description: "Where the provider posts (built from the URL this answer was asked on; Twilio: its public URL setting)" }),
+  setup: Type.Array(Type.String(), { description: "The provider's setup steps" }),
+  createdAt: Time, updatedAt: Time,
+  stats: Type.Object({
+    requests: Type.Integer(), signatureFailures: Type.Integer(), unmapped: Type.Integer(), lastError: Nullable(Type.String()), lastErrorAt: Nullable(Type.String()),
+    byType: Type.Record(Type.String(), Type.Integer(), { description: "Events produced, by catalog type" }),
+    recentUnmapped: Type.Array(Type.Object({ at: Time, providerType: Type.String(), excerpt: Type.String() }), { description: "The last 100 provider events with no mapping, newest first" }),
+  }),
+});
+export const WebhookAnswer = Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer(), unmapped: Type.Integer() });

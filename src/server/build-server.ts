@@ -18,6 +18,7 @@ import { SESSION_COOKIE, SessionStore, readCookie } from "../security/sessions.j
 import { sessionRoutes } from "./routes/session.js";
 import { RateLimiter } from "../security/rate-limiter.js";
 import { adminMiscRoutes } from "./routes/admin-misc.js";
+import { sourceRoutes, sourceWebhookRoutes } from "./routes/sources.js";
 import { currentActionRoutes } from "./routes/current-actions.js";
 import { currentRoutes } from "./routes/currents.js";
 import { ingestRoutes } from "./routes/ingest.js";
@@ -198,6 +199,7 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
   if (existsSync(webRoot)) void app.register(fastifyStatic, { root: webRoot, prefix: "/", index: ["index.html"] });
 
   ingestRoutes(app, s);
+  sourceWebhookRoutes(app, s);
   const sessions = new SessionStore(undefined, s.now);
   // Failed admin authentications, by the login form or the Authorization header: 10, then one every 6 s, per address.
   const failedAuth = new RateLimiter(10 / 60, 10, s.now);
@@ -251,6 +253,7 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     currentRoutes(admin, s);
     currentActionRoutes(admin, s);
     adminMiscRoutes(admin, s);
+    sourceRoutes(admin, s);
   });
 
   return app;

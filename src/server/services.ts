@@ -5,6 +5,8 @@ import type { DeliveryEngine } from "../delivery/delivery-engine.js";
 import type { Metrics } from "./metrics.js";
 import type { IngestGuard } from "../ingest/ingest-guard.js";
 import type { CredentialService } from "../security/credential-service.js";
+import type { WebhookReceiver } from "../sources/receive-webhook.js";
+import type { SourceService } from "../sources/source-service.js";
 import type { Store } from "../store/port.js";
 
 /** What the HTTP routes are given: the library's services, nothing driver-specific. */
@@ -18,4 +20,6 @@ export interface Services {
   readonly now: () => number;
   readonly metrics: Metrics;
   readonly ingestGuard: IngestGuard;
+  readonly sources: SourceService;
+  readonly webhooks: WebhookReceiver;
 }

@@ -167,8 +167,8 @@ export interface ConfigRepository {
    * `setAckedSeq` moves its position in the same transaction (launch), only when written.
    */
   updateCurrent(current: CurrentRecord, setAckedSeq?: number): Promise<boolean>;
-  /** Replaces the sealed secrets of several Currents in one transaction (master key rotation). */
-  replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void>;
+  /** Replaces the sealed secrets of several Currents and sources in one transaction (master key rotation). */
+  replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string; source?: boolean }>): Promise<void>;
   deleteCurrent(id: string): Promise<boolean>;
   getCurrent(id: string): Promise<CurrentRecord | undefined>;
   listCurrents(workspace?: string): Promise<CurrentRecord[]>;
@@ -239,8 +239,54 @@ export function storeFailureKind(error: unknown): "full" | "unavailable" | undef
   return undefined;
 }
 
+/** A source: a provider's webhooks turned into catalog events (SPEC section 12). */
+export interface SourceRecord {
+  readonly id: string;
+  readonly workspace: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly settings: Readonly<Record<string, unknown>>;
+  /** Secret settings (signing keys, tokens, passwords), sealed; never in clear. */
+  readonly secretsEnc: string | null;
+  readonly secretHints: Readonly<Record<string, string>>;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface SourceStats {
+  readonly requests: number;
+  readonly signatureFailures: number;
+  readonly unmapped: number;
+  readonly lastError: string | null;
+  readonly lastErrorAt: number | null;
+  /** Events produced, by catalog type. */
+  readonly byType: Readonly<Record<string, number>>;
+}
+
+/** What one webhook request did to a source's stats. */
+export interface SourceRequestOutcome {
+  readonly signatureFailure?: boolean;
+  readonly produced?: Readonly<Record<string, number>>;
+  /** Provider events with no mapping: their provider type and an excerpt (the last 100 are kept). */
+  readonly unmapped?: ReadonlyArray<{ readonly providerType: string; readonly excerpt: string }>;
+  readonly error?: string;
+}
+
+export interface SourceStore {
+  insert(source: SourceRecord): Promise<void>;
+  update(source: SourceRecord): Promise<boolean>;
+  get(id: string): Promise<SourceRecord | undefined>;
+  list(workspace?: string): Promise<SourceRecord[]>;
+  delete(id: string): Promise<boolean>;
+  record(id: string, outcome: SourceRequestOutcome, now: number): Promise<void>;
+  stats(id: string): Promise<SourceStats>;
+  /** The last unmapped provider events, newest first. */
+  unmapped(id: string, limit: number): Promise<Array<{ at: number; providerType: string; excerpt: string }>>;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres";
+  readonly sources: SourceStore;
   readonly events: EventLog;
   readonly config: ConfigRepository;
   readonly deadLetters: DeadLetterStore;

@@ -1,5 +1,5 @@
 import type { CurrentProgress, CurrentRecord, CurrentStatus, ProgressUpdate } from "../currents/model.js";
-import type { AuditEntry, DeadLetter, HistoryEntry, IngestKeyRecord, MinutePoint } from "./port.js";
+import type { AuditEntry, DeadLetter, HistoryEntry, IngestKeyRecord, MinutePoint, SourceRecord } from "./port.js";
 
 /** Rows as both adapters store them, and their mapping to the port's records. */
 export interface CurrentRow {
@@ -102,4 +102,17 @@ export const progressParams = (u: ProgressUpdate) => ({
 export interface DeadLetterRow { id: number; current_id: string; seq: number; body: string; status: number | null; reason: string; excerpt: string; created_at: number }
 export const toLetter = (r: DeadLetterRow): DeadLetter => ({
   id: r.id, currentId: r.current_id, seq: r.seq, body: r.body, status: r.status, reason: r.reason, excerpt: r.excerpt, createdAt: r.created_at,
+});
+
+/** Unmapped provider events kept per source (the newest). */
+export const UNMAPPED_KEPT = 100;
+
+export interface SourceRow {
+  id: string; workspace_id: string; kind: string; name: string; settings: string | Record<string, unknown>; secrets_enc: string | null;
+  secret_hints: string | Record<string, string>; created_at: number; updated_at: number;
+}
+const json = <T>(v: string | T): T => (typeof v === "string" ? (JSON.parse(v) as T) : v);
+export const toSource = (r: SourceRow): SourceRecord => ({
+  id: r.id, workspace: r.workspace_id, kind: r.kind, name: r.name, settings: json(r.settings), secretsEnc: r.secrets_enc,
+  secretHints: json(r.secret_hints), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
 });

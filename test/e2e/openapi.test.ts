@@ -48,6 +48,11 @@ describe("the OpenAPI document", () => {
     const draft = (await svc.admin("POST", "/api/v1/currents", { name: "D", partner: "custom_http", settings: { endpoint: receiver.url }, events: [] })).body.id as string;
     const key = (await svc.admin("POST", "/api/v1/ingest-keys", { workspace: "default" })).body.id as string;
     await svc.ingest([sampleEvent("users.messages.email.Send")]);
+    const pmSettings = { username: "pm", password: "0123456789abcdef0" };
+    const source = (await svc.admin("POST", "/api/v1/sources", { kind: "postmark", name: "PM", settings: pmSettings })).body.id as string;
+    const doomed = (await svc.admin("POST", "/api/v1/sources", { kind: "postmark", name: "PM2", settings: pmSettings })).body.id as string;
+    const basic = { authorization: `Basic ${Buffer.from("pm:0123456789abcdef0").toString("base64")}` };
+    const delivery = { RecordType: "Delivery", MessageID: "m-1", Recipient: "a@example.com", DeliveredAt: "2024-11-27T09:33:20Z" };
     await svc.app.services.store.deadLetters.add([{ currentId: id, seq: 1, body: JSON.stringify(sampleEvent("users.messages.email.Send")), status: 400, reason: "refused", excerpt: "", createdAt: Date.now() }]);
 
     type Call = { path: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string>; token?: string };
@@ -64,6 +69,15 @@ describe("the OpenAPI document", () => {
           { path: "/v1/events", raw: gzipSync(JSON.stringify({ events: [sampleEvent("users.messages.email.Open")] })), headers: { "content-encoding": "gzip" }, token: INGEST }],
         bad: [{ path: "/v1/events", raw: "{nope", token: INGEST }, { path: "/v1/events", body: { events: [{ event_type: "nope" }] }, token: INGEST },
           { path: "/v1/events", body: { events: Array.from({ length: 1001 }, () => 1) }, token: INGEST }, { path: "/v1/events", raw: "{}", headers: { "content-type": "text/plain" }, token: INGEST }],
+      },
+      listSources: { good: [{ path: "/api/v1/sources" }], bad: [] },
+      createSource: { good: [{ path: "/api/v1/sources", body: { kind: "postmark", name: "P", settings: pmSettings } }], bad: [{ path: "/api/v1/sources", body: { kind: "nope", name: "x" } }, { path: "/api/v1/sources", body: { kind: "postmark" } }] },
+      getSource: { good: [{ path: `/api/v1/sources/${source}` }], bad: [{ path: "/api/v1/sources/missing" }] },
+      updateSource: { good: [{ path: `/api/v1/sources/${source}`, body: { name: "Renamed" } }], bad: [{ path: `/api/v1/sources/${source}`, body: { kind: "sendgrid" } }, { path: "/api/v1/sources/missing", body: { name: "x" } }] },
+      deleteSource: { good: [{ path: `/api/v1/sources/${doomed}` }], bad: [{ path: "/api/v1/sources/missing" }] },
+      receiveSourceWebhook: {
+        good: [{ path: `/v1/sources/${source}`, body: delivery, headers: basic }],
+        bad: [{ path: `/v1/sources/${source}`, body: delivery, headers: { authorization: "Basic bm9wZTpub3Bl" } }, { path: `/v1/sources/${source}`, raw: "[1,2]", headers: basic }, { path: "/v1/sources/missing", body: delivery }],
       },
       listAudit: { good: [{ path: "/api/v1/audit?limit=5" }], bad: [{ path: "/api/v1/audit?limit=x" }] },
       listCurrents: { good: [{ path: "/api/v1/currents" }], bad: [{ path: `/api/v1/currents?workspace=${"w".repeat(80)}` }] },

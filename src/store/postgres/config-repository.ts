@@ -101,9 +101,9 @@ export class PostgresConfigRepository implements ConfigRepository {
     return written;
   }
 
-  async replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void> {
+  async replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string; source?: boolean }>): Promise<void> {
     await this.#tx(async (client) => {
-      for (const x of sealed) await client.query("UPDATE currents SET secrets_enc = $1 WHERE id = $2", [x.secretsEnc, x.id]);
+      for (const x of sealed) await client.query(`UPDATE ${x.source ? "sources" : "currents"} SET secrets_enc = $1 WHERE id = $2`, [x.secretsEnc, x.id]);
     });
   }
 

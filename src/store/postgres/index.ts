@@ -5,6 +5,7 @@ import type { Store } from "../port.js";
 import { AppendedListener } from "./appended-listener.js";
 import { PostgresConfigRepository } from "./config-repository.js";
 import { PostgresDeadLetterStore } from "./dead-letter-store.js";
+import { PostgresSourceStore } from "./source-store.js";
 import { PostgresEventLog } from "./event-log.js";
 import { PostgresLeaseStore } from "./lease-store.js";
 import { migratePostgres } from "./migrations.js";
@@ -51,6 +52,7 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Store>
     events,
     config: new PostgresConfigRepository(pool),
     deadLetters: new PostgresDeadLetterStore(pool),
+    sources: new PostgresSourceStore(pool),
     leases: new PostgresLeaseStore(pool),
     onAppended: (l) => listener.subscribe(l),
   }, {

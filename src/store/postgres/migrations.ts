@@ -104,6 +104,21 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
     name: "property keys and values a partner had to cut (Heap's server-side API)",
     sql: "ALTER TABLE current_progress ADD COLUMN values_cut bigint NOT NULL DEFAULT 0;",
   },
+  {
+    version: 7,
+    name: "sources: provider webhooks turned into catalog events, with their stats and last unmapped events",
+    sql: `
+      CREATE TABLE sources (
+        id text PRIMARY KEY, workspace_id text NOT NULL, kind text NOT NULL, name text NOT NULL, settings jsonb NOT NULL,
+        secrets_enc text, secret_hints jsonb NOT NULL, created_at bigint NOT NULL, updated_at bigint NOT NULL,
+        requests bigint NOT NULL DEFAULT 0, signature_failures bigint NOT NULL DEFAULT 0, unmapped bigint NOT NULL DEFAULT 0,
+        last_error text, last_error_at bigint
+      );
+      CREATE TABLE source_type_counts (source_id text NOT NULL, event_type text NOT NULL, n bigint NOT NULL, PRIMARY KEY (source_id, event_type));
+      CREATE TABLE source_unmapped (id bigserial PRIMARY KEY, source_id text NOT NULL, at bigint NOT NULL, provider_type text NOT NULL, excerpt text NOT NULL);
+      CREATE INDEX source_unmapped_by_source ON source_unmapped (source_id, id);
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */

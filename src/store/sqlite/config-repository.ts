@@ -92,10 +92,11 @@ export class SqliteConfigRepository implements ConfigRepository {
     })();
   }
 
-  async replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string }>): Promise<void> {
+  async replaceSecrets(sealed: ReadonlyArray<{ id: string; secretsEnc: string; source?: boolean }>): Promise<void> {
     const st = this.db.prepare("UPDATE currents SET secrets_enc = ? WHERE id = ?");
+    const source = this.db.prepare("UPDATE sources SET secrets_enc = ? WHERE id = ?");
     this.db.transaction(() => {
-      for (const x of sealed) st.run(x.secretsEnc, x.id);
+      for (const x of sealed) (x.source ? source : st).run(x.secretsEnc, x.id);
     })();
   }
 

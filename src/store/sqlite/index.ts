@@ -6,6 +6,7 @@ import { assembleStore } from "../assemble-store.js";
 import type { Store } from "../port.js";
 import { SqliteConfigRepository } from "./config-repository.js";
 import { SqliteDeadLetterStore } from "./dead-letter-store.js";
+import { SqliteSourceStore } from "./source-store.js";
 import { SqliteEventLog } from "./event-log.js";
 import { SqliteLeaseStore } from "./lease-store.js";
 import { migrate } from "./migrations.js";
@@ -49,6 +50,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     events,
     config,
     deadLetters: new SqliteDeadLetterStore(db),
+    sources: new SqliteSourceStore(db),
     leases: new SqliteLeaseStore(db),
   }, {
     check: () => {

@@ -173,6 +173,21 @@ export const migrations: readonly Migration[] = [
     name: "property keys and values a partner had to cut (Heap's server-side API)",
     sql: "ALTER TABLE current_progress ADD COLUMN values_cut INTEGER NOT NULL DEFAULT 0;",
   },
+  {
+    version: 10,
+    name: "sources: provider webhooks turned into catalog events, with their stats and last unmapped events",
+    sql: `
+      CREATE TABLE sources (
+        id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, settings TEXT NOT NULL,
+        secrets_enc TEXT, secret_hints TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+        requests INTEGER NOT NULL DEFAULT 0, signature_failures INTEGER NOT NULL DEFAULT 0, unmapped INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT, last_error_at INTEGER
+      );
+      CREATE TABLE source_type_counts (source_id TEXT NOT NULL, event_type TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (source_id, event_type)) WITHOUT ROWID;
+      CREATE TABLE source_unmapped (id INTEGER PRIMARY KEY AUTOINCREMENT, source_id TEXT NOT NULL, at INTEGER NOT NULL, provider_type TEXT NOT NULL, excerpt TEXT NOT NULL);
+      CREATE INDEX source_unmapped_by_source ON source_unmapped (source_id, id);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
