@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -212,6 +213,39 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.screenshot({ path: `${ARTIFACTS}heap-api-current.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}heap-api-current-phone.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it("creates a Mailgun source, shows its webhook URL and setup, then the events and the unmapped ones it received", async () => {
+    const svc = await startService();
+    cleanup.push(() => svc.close());
+    const { page, consoleErrors } = await open(svc);
+    await page.getByRole("link", { name: "Sources" }).click();
+    await page.getByRole("heading", { name: "Sources" }).waitFor();
+    await page.getByLabel("Provider").selectOption("mailgun");
+    await page.getByLabel("Name").fill("Mailgun production");
+    await page.getByRole("button", { name: "Create source" }).click();
+    await page.getByText("HTTP webhook signing key is required.").waitFor();
+    const signingKey = "key-0123456789abcdef0123456789";
+    await page.getByLabel("HTTP webhook signing key").fill(signingKey);
+    await page.getByRole("button", { name: "Create source" }).click();
+    await page.getByRole("heading", { name: "Mailgun production" }).waitFor();
+    const url = await page.getByLabel("Webhook URL").inputValue();
+    expect(url).toMatch(/\/v1\/sources\/[\w-]+$/);
+    await page.getByText("In Mailgun: Sending > Webhooks, pick the domain.").waitFor();
+    const post = (eventData: Record<string, unknown>) => {
+      const token = `t${Math.random()}`;
+      const ts = String(Math.floor(Date.now() / 1000));
+      return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({
+        signature: { token, timestamp: ts, signature: createHmac("sha256", signingKey).update(ts + token).digest("hex") }, "event-data": eventData }) });
+    };
+    expect((await post({ id: "e1", event: "delivered", timestamp: Date.now() / 1000, recipient: "ann@example.com", "user-variables": { external_user_id: "u1" } })).status).toBe(200);
+    expect((await post({ id: "e2", event: "list_member_uploaded", timestamp: Date.now() / 1000, recipient: "bob@example.com" })).status).toBe(200);
+    await page.getByRole("cell", { name: "users.messages.email.Delivery" }).waitFor({ timeout: 10_000 });
+    await page.getByLabel("Unmapped provider events").getByText(/list_member_uploaded/).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}sources.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}sources-phone.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });

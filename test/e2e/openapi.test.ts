@@ -71,6 +71,7 @@ describe("the OpenAPI document", () => {
           { path: "/v1/events", body: { events: Array.from({ length: 1001 }, () => 1) }, token: INGEST }, { path: "/v1/events", raw: "{}", headers: { "content-type": "text/plain" }, token: INGEST }],
       },
       listSources: { good: [{ path: "/api/v1/sources" }], bad: [] },
+      listSourceKinds: { good: [{ path: "/api/v1/source-kinds" }], bad: [] },
       createSource: { good: [{ path: "/api/v1/sources", body: { kind: "postmark", name: "P", settings: pmSettings } }], bad: [{ path: "/api/v1/sources", body: { kind: "nope", name: "x" } }, { path: "/api/v1/sources", body: { kind: "postmark" } }] },
       getSource: { good: [{ path: `/api/v1/sources/${source}` }], bad: [{ path: "/api/v1/sources/missing" }] },
       updateSource: { good: [{ path: `/api/v1/sources/${source}`, body: { name: "Renamed" } }], bad: [{ path: `/api/v1/sources/${source}`, body: { kind: "sendgrid" } }, { path: "/api/v1/sources/missing", body: { name: "x" } }] },

@@ -5,8 +5,9 @@ import { CurrentPage } from "./pages/CurrentPage";
 import { CurrentsList } from "./pages/CurrentsList";
 import { IngestKeys } from "./pages/IngestKeys";
 import { Login } from "./pages/Login";
+import { Sources } from "./pages/Sources";
 
-/** Hash routes: #/ (Data Export), #/new, #/currents/<id>, #/keys. */
+/** Hash routes: #/ (Data Export), #/new, #/currents/<id>, #/sources[/<id>], #/keys. */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || "/");
   useEffect(() => {
@@ -24,6 +25,7 @@ export function App() {
   if (role === null) return <main className="page"><p>Loading…</p></main>;
   if (!role) return <Login onLogin={setRole} />;
   const current = /^\/currents\/([\w-]+)$/.exec(route)?.[1];
+  const source = /^\/sources(?:\/([\w-]+))?$/.exec(route);
   return (
     <>
       <header className="topbar">
@@ -31,12 +33,13 @@ export function App() {
         <nav aria-label="Main">
           <span className="crumb">Partner Integrations</span>
           <a href="#/" aria-current={route === "/" ? "page" : undefined}>Data Export</a>
+          <a href="#/sources" aria-current={source ? "page" : undefined}>Sources</a>
           <a href="#/keys" aria-current={route === "/keys" ? "page" : undefined}>Ingest keys</a>
         </nav>
         <button type="button" className="link" onClick={() => void logout().then(() => setRole(undefined))}>Log out</button>
       </header>
       <main className="page">
-        {route === "/new" ? <CreateWizard /> : current ? <CurrentPage id={current} readOnly={role === "readonly"} /> : route === "/keys" ? <IngestKeys /> : <CurrentsList />}
+        {route === "/new" ? <CreateWizard /> : source ? <Sources id={source[1]} readOnly={role === "readonly"} /> : current ? <CurrentPage id={current} readOnly={role === "readonly"} /> : route === "/keys" ? <IngestKeys /> : <CurrentsList />}
       </main>
     </>
   );

@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ClientError } from "../../errors.js";
+import { sourceKinds } from "../../sources/registry.js";
 import type { SourceInput } from "../../sources/source-service.js";
 import { SettingsInput, SourceView, WebhookAnswer, op } from "../api-schemas.js";
 import type { Services } from "../services.js";
@@ -17,6 +18,10 @@ export function sourceRoutes(admin: FastifyInstance, s: Services): void {
     kind: Type.Optional(Type.String({ maxLength: 50 })), name: Type.Optional(Type.String({ maxLength: 200 })), workspace: Type.Optional(Type.String({ maxLength: 63 })),
     settings: Type.Optional(SettingsInput),
   }, { additionalProperties: false });
+  admin.get("/api/v1/source-kinds", {
+    schema: op({ id: "listSourceKinds", summary: "The providers a source can take, and the settings each needs", tag: "Sources", auth: "admin", store: false,
+      ok: { status: 200, schema: Type.Object({ kinds: Type.Array(Type.Object({ id: Type.String(), title: Type.String() }, { additionalProperties: true })) }), description: "The kinds" } }),
+  }, async () => ({ kinds: Object.values(sourceKinds).map((k) => ({ id: k.id, title: k.title, settings: k.settings, setup: k.setup("<webhook URL>") })) }));
   admin.get("/api/v1/sources", {
     schema: op({ id: "listSources", summary: "The sources", tag: "Sources", auth: "admin", ok: { status: 200, schema: Type.Object({ sources: Type.Array(SourceView) }), description: "Every source" } }),
   }, async (req) => ({ sources: await Promise.all((await s.store.sources.list()).map((x) => s.sources.view(x, origin(req)))) }));

@@ -1,0 +1,102 @@
+import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { ApiError, type PartnerSetting, api } from "../api";
+import { type SettingValues, SettingsFields, checkValues, initialValues, settingsBody } from "./SettingsFields";
+
+interface SourceKind { id: string; title: string; settings: PartnerSetting[]; setup: string[] }
+interface Source {
+  id: string; kind: string; name: string; workspace: string; webhookUrl: string; setup: string[];
+  stats: { requests: number; signatureFailures: number; unmapped: number; lastError: string | null; byType: Record<string, number>; recentUnmapped: Array<{ at: string; providerType: string; excerpt: string }> };
+}
+
+const total = (s: Source) => Object.values(s.stats.byType).reduce((a, b) => a + b, 0);
+
+/** Partner Integrations > Sources: provider webhooks (SendGrid, Mailgun, Postmark, Twilio) into Currents. */
+export function Sources({ id, readOnly }: { id?: string; readOnly: boolean }) {
+  const [kinds, setKinds] = useState<SourceKind[]>([]);
+  const [sources, setSources] = useState<Source[]>([]);
+  const [kind, setKind] = useState("sendgrid");
+  const [name, setName] = useState("");
+  const [values, setValues] = useState<SettingValues>({});
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string>();
+  const load = useCallback(() => api<{ sources: Source[] }>("GET", "/api/v1/sources").then((r) => setSources(r.sources), (e: Error) => setError(e.message)), []);
+  useEffect(() => {
+    void api<{ kinds: SourceKind[] }>("GET", "/api/v1/source-kinds").then((r) => {
+      setKinds(r.kinds);
+      setValues(initialValues({ id: "sendgrid", title: "", description: "", settings: r.kinds[0]?.settings ?? [] }));
+    });
+    void load();
+    const t = setInterval(() => void load(), 3000);
+    return () => clearInterval(t);
+  }, [load]);
+  const definition = kinds.find((k) => k.id === kind);
+  const asPartner = definition && { id: definition.id, title: definition.title, description: "", settings: definition.settings };
+  const create = async (e: FormEvent) => {
+    e.preventDefault();
+    const problems = checkValues(asPartner, values);
+    if (!name.trim()) problems.name = "Give the source a name.";
+    setErrors(problems);
+    if (Object.keys(problems).length > 0) return;
+    try {
+      const s = await api<Source>("POST", "/api/v1/sources", { kind, name, settings: settingsBody(asPartner, values) });
+      setName("");
+      setValues(initialValues(asPartner));
+      await load();
+      location.hash = `#/sources/${s.id}`;
+    } catch (err) {
+      const field = err instanceof ApiError && err.field ? err.field.replace(/^settings\./, "") : "form";
+      setErrors({ [field]: (err as Error).message });
+    }
+  };
+  const shown = sources.find((s) => s.id === id);
+  return (
+    <section>
+      <h1>Sources</h1>
+      <p>Events from your email and SMS provider: each source gives a webhook URL; what the provider posts there is verified, turned into catalog events and streamed by your Currents.</p>
+      {error && <p role="alert" className="error">{error}</p>}
+      <div className="table-scroll"><table>
+        <thead><tr><th>Name</th><th>Provider</th><th>Requests</th><th>Events</th><th>Unmapped</th><th>Signature failures</th></tr></thead>
+        <tbody>{sources.map((s) => (
+          <tr key={s.id}><td><a href={`#/sources/${s.id}`}>{s.name}</a></td><td>{kinds.find((k) => k.id === s.kind)?.title ?? s.kind}</td><td>{s.stats.requests}</td><td>{total(s)}</td><td>{s.stats.unmapped}</td><td>{s.stats.signatureFailures}</td></tr>
+        ))}</tbody>
+      </table></div>
+      {sources.length === 0 && <p>No source yet.</p>}
+      {shown && (
+        <div className="card" aria-label={`Source ${shown.name}`}>
+          <h2>{shown.name}</h2>
+          <label htmlFor="webhook-url">Webhook URL</label>
+          <input id="webhook-url" readOnly value={shown.webhookUrl} onFocus={(e) => e.target.select()} />
+          <h3>Set it up in {kinds.find((k) => k.id === shown.kind)?.title ?? shown.kind}</h3>
+          <ol>{shown.setup.map((line) => <li key={line}>{line}</li>)}</ol>
+          {shown.stats.lastError && <p><strong>Last error:</strong> {shown.stats.lastError}</p>}
+          <h3>Events produced</h3>
+          <div className="table-scroll"><table><thead><tr><th>Type</th><th>Events</th></tr></thead>
+            <tbody>{Object.entries(shown.stats.byType).map(([t, n]) => <tr key={t}><td>{t}</td><td>{n}</td></tr>)}</tbody></table></div>
+          <h3>Last unmapped provider events ({shown.stats.unmapped})</h3>
+          <ul aria-label="Unmapped provider events">{shown.stats.recentUnmapped.slice(0, 20).map((u, i) => <li key={i}>{new Date(u.at).toLocaleString()} · {u.providerType} · <code>{u.excerpt}</code></li>)}</ul>
+          {!readOnly && <button type="button" className="danger" onClick={() => {
+            if (confirm(`Delete the source "${shown.name}"? Its webhook URL will answer 404.`)) void api("DELETE", `/api/v1/sources/${shown.id}`).then(() => { location.hash = "#/sources"; void load(); }, (e: Error) => setError(e.message));
+          }}>Delete source</button>}
+        </div>
+      )}
+      {!readOnly && asPartner && (
+        <form className="card" onSubmit={create} noValidate>
+          <h2>New source</h2>
+          <label htmlFor="source-kind">Provider</label>
+          <select id="source-kind" value={kind} onChange={(e) => {
+            setKind(e.target.value);
+            const k = kinds.find((x) => x.id === e.target.value);
+            setValues(initialValues(k && { id: k.id, title: k.title, description: "", settings: k.settings }));
+            setErrors({});
+          }}>{kinds.map((k) => <option key={k.id} value={k.id}>{k.title}</option>)}</select>
+          <label htmlFor="source-name">Name</label>
+          <input id="source-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!errors.name} />
+          {errors.name && <p role="alert" className="error">{errors.name}</p>}
+          <SettingsFields partner={asPartner} values={values} onChange={(v) => { setValues(v); setErrors({}); }} errors={errors} idPrefix="source-" />
+          {errors.form && <p role="alert" className="error">{errors.form}</p>}
+          <button type="submit">Create source</button>
+        </form>
+      )}
+    </section>
+  );
+}
