@@ -6,7 +6,7 @@ import type { ResolvedSettings, SettingDefinition } from "../partners/define-par
  * how one provider event maps to catalog events. `src/sources/receive-webhook.ts` does the rest
  * the same way for every provider: stats, strict validation, durable append, the answer.
  */
-export type SourceKindId = "sendgrid" | "mailgun" | "postmark" | "twilio";
+export type SourceKindId = "sendgrid" | "mailgun" | "postmark" | "twilio" | "ses";
 
 /** A webhook request as it arrived: the raw bytes are what signatures cover. */
 export interface WebhookRequest {
@@ -64,7 +64,7 @@ export interface SourceKind {
   /** The provider's setup, in three or four lines, for the webhook URL. */
   setup(webhookUrl: string): string[];
   /** Refuses a request that is not the provider's (bad signature, stale, replayed), or undefined. */
-  verify(req: WebhookRequest, settings: ResolvedSettings, ctx: SourceContext): Refusal | undefined;
+  verify(req: WebhookRequest, settings: ResolvedSettings, ctx: SourceContext): Refusal | undefined | Promise<Refusal | undefined>;
   /** The provider events of a verified request; throws a Refusal-shaped error when the payload can never be read. */
   split(req: WebhookRequest): ProviderEvent[];
   /** Catalog events of one provider event; none: unmapped (counted and kept, answered 2xx). */

@@ -46,7 +46,7 @@ export class WebhookReceiver {
     const settings = this.sources.resolveSettings(source);
     const now = this.now();
     const ctx: SourceContext = { now, sourceId, firstSeen: this.#firstSeen };
-    const refusal = kind.verify(req, settings, ctx);
+    const refusal = await kind.verify(req, settings, ctx);
     if (refusal) {
       await this.store.sources.record(sourceId, { signatureFailure: refusal.signature, error: refusal.error }, now);
       this.logger.info({ sourceId, kind: kind.id, status: refusal.status, reason: refusal.error }, "source webhook refused");

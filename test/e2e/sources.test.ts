@@ -1,8 +1,11 @@
-import { createHmac, generateKeyPairSync, randomBytes, sign } from "node:crypto";
-import { rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createHmac, createSign, generateKeyPairSync, randomBytes, sign } from "node:crypto";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import twilio from "twilio";
 import { afterEach, describe, expect, it } from "vitest";
 import { validateEvent } from "../../src/catalog/validate-event.js";
+import { snsStringToSign } from "../../src/sources/ses.js";
 import { exited, startChild } from "../support/child-service.js";
 import { ADMIN, type Service, launchCurrent, startService, tempDir, waitFor } from "../support/harness.js";
 import { type Receiver, startReceiver } from "../support/receiver.js";
@@ -174,6 +177,47 @@ describe("sources: provider webhooks into catalog events", () => {
     // Secrets never come back; an unknown source is a 404.
     expect(JSON.stringify((await svc.admin("GET", "/api/v1/sources")).body)).not.toContain(authToken);
     expect((await fetch(`${svc.url}/v1/sources/no-such-source`, { method: "POST", body: "x" })).status).toBe(404);
+  });
+
+  it("Amazon SES through SNS: signature versions 1 and 2 with a preloaded certificate, topics allow-listed, one event per recipient", async () => {
+    const dir = tempDir("sns-cert-");
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const made = spawnSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=sns.amazonaws.com", "-days", "1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { encoding: "utf8" });
+    expect(made.status, made.stderr).toBe(0);
+    const privateKey = readFileSync(join(dir, "key.pem"), "utf8");
+    const topic = "arn:aws:sns:us-east-1:123456789012:ses-events";
+    const { receiver, post, stats } = await setup("ses", { topicArns: topic, certificates: readFileSync(join(dir, "cert.pem"), "utf8") });
+    const signed = (m: Record<string, string>, version = "2") => {
+      const body = { ...m, SignatureVersion: version, SigningCertURL: "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000.pem" };
+      const signer = createSign(version === "2" ? "RSA-SHA256" : "RSA-SHA1").update(snsStringToSign(body));
+      return JSON.stringify({ ...body, Signature: signer.sign(privateKey, "base64") });
+    };
+    const notification = (message: Record<string, unknown>, id: string, extra: Record<string, string> = {}) => ({
+      Type: "Notification", MessageId: id, TopicArn: topic, Timestamp: new Date().toISOString(), Message: JSON.stringify(message), UnsubscribeURL: "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe", ...extra,
+    });
+    const bounce = { eventType: "Bounce", bounce: { bounceType: "Permanent", bouncedRecipients: [{ emailAddress: "r@example.com", diagnosticCode: "smtp; 550 5.1.1 user unknown" }, { emailAddress: "s@example.com" }], timestamp: "2024-11-27T09:41:02.669Z" },
+      mail: { timestamp: "2024-11-27T09:41:00.000Z", messageId: "0100018f", destination: ["r@example.com", "s@example.com"], tags: { external_user_id: ["u_8812"], campaign_id: ["c-77"] } } };
+    const text = { "content-type": "text/plain; charset=UTF-8", "x-amz-sns-message-type": "Notification" };
+    expect((await post(signed(notification(bounce, "19ba9823-d7f2-53c1-860e-cb10e0d13dfc")), text)).status).toBe(200);
+    expect((await post(signed(notification(bounce, "19ba9823-d7f2-53c1-860e-cb10e0d13dfc")), text)).status).toBe(200); // SNS's retry reuses MessageId: stored once
+    const open = { eventType: "Open", open: { userAgent: "Mozilla/5.0", timestamp: "2024-11-27T10:00:00.000Z" }, mail: { destination: ["r@example.com"], tags: {} } };
+    expect((await post(signed(notification(open, "m-open"), "1"), text)).status).toBe(200); // SignatureVersion 1 (SHA1)
+    expect((await post(signed({ ...notification(open, "m-text"), Message: "Successfully validated SNS topic for Amazon SES event publishing." }), text)).status).toBe(200);
+    // Refused: another topic, a stale message, a tampered message, a confirmation whose SubscribeURL is not SNS.
+    expect((await post(signed({ ...notification(open, "m-x"), TopicArn: "arn:aws:sns:us-east-1:999999999999:other" }), text)).status).toBe(403);
+    expect((await post(signed(notification(open, "m-y", { Timestamp: new Date(Date.now() - 2 * 3_600_000).toISOString() })), text)).status).toBe(401);
+    expect((await post(signed(notification(open, "m-z")).replace("Mozilla", "Evil"), text)).status).toBe(401);
+    const confirmation = { Type: "SubscriptionConfirmation", MessageId: "c-1", Token: "tok", TopicArn: topic, Message: "You have chosen to subscribe", SubscribeURL: "https://evil.example.com/confirm", Timestamp: new Date().toISOString() };
+    expect((await post(signed(confirmation), { "content-type": "text/plain" })).status).toBe(400);
+    await waitFor(() => receiver.events().length === 3);
+    await new Promise((r) => setTimeout(r, 200));
+    const events = receiver.events();
+    expect(events).toHaveLength(3);
+    expectStrictlyValid(events);
+    expect(events.slice(0, 2).map((e) => (e.properties as { email_address: string }).email_address)).toEqual(["r@example.com", "s@example.com"]);
+    expect(events[0]).toMatchObject({ event_type: "users.messages.email.Bounce", time: 1732700462, user: { user_id: "u_8812" }, properties: { bounce_reason: "smtp; 550 5.1.1 user unknown", campaign_id: "c-77", esp: "Amazon SES" } });
+    expect(events[2]).toMatchObject({ event_type: "users.messages.email.Open", properties: { user_agent: "Mozilla/5.0", synthetic_user_id: true } });
+    expect(await stats()).toMatchObject({ unmapped: 1, signatureFailures: 3 });
   });
 
   it("names what is wrong in a source's settings", async () => {
