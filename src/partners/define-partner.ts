@@ -33,6 +33,8 @@ export interface SettingDefinition {
   /** `number`: the range accepted. */
   readonly min?: number;
   readonly max?: number;
+  /** `string`: several lines (a PEM certificate...): a text area in forms. */
+  readonly multiline?: boolean;
   /** `string`: a regular expression the value must match, and what to say when it does not. */
   readonly pattern?: string;
   readonly patternHelp?: string;

@@ -64,7 +64,7 @@ export const ses = defineSource({
   esp: "Amazon SES",
   settings: [
     { key: "topicArns", label: "SNS topic ARNs", type: "string", required: true, secret: false, pattern: "^arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]{1,256}(\\s*,\\s*arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_-]{1,256})*$", patternHelp: "must be SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>) joined by commas", help: "Only these topics are taken: any AWS account can sign an SNS message." },
-    { key: "certificates", label: "Signing certificates (PEM)", type: "string", required: false, secret: false, help: "Optional, for installs that cannot reach amazonaws.com: the SNS signing certificates' PEM text. Otherwise fetched over https from sns.<region>.amazonaws.com and cached." },
+    { key: "certificates", label: "Signing certificates (PEM)", type: "string", multiline: true, required: false, secret: false, help: "Optional, for installs that cannot reach amazonaws.com: the SNS signing certificates' PEM text. Otherwise fetched over https from sns.<region>.amazonaws.com and cached." },
     { key: "userIdField", label: "User id field", type: "string", required: false, secret: false, default: "external_user_id", pattern: "^[A-Za-z0-9_.-]{1,100}$", patternHelp: "must be a message tag name (letters, digits, _ . -)", help: "The SES message tag holding your user id (needs a configuration set)." },
   ],
   setup: (url) => [

@@ -79,7 +79,7 @@ export const partnerTitle = (p: string) => TITLES[p] ?? p;
 export interface PartnerSetting {
   key: string; label: string; type: "url" | "string" | "boolean" | "number" | "choice" | "fieldMap"; required: boolean; secret: boolean; help: string;
   default?: string | number | boolean | Record<string, string>; choices?: Array<{ value: string; label: string }>; min?: number; max?: number;
-  pattern?: string; patternHelp?: string;
+  pattern?: string; patternHelp?: string; multiline?: boolean;
 }
 export interface PartnerInfo { id: string; title: string; description: string; settings: PartnerSetting[]; testEventsNote?: string }
 

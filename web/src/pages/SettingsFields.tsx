@@ -26,7 +26,7 @@ export function settingsBody(partner: PartnerInfo | undefined, values: SettingVa
       out[s.key] = v === true;
       continue;
     }
-    const text = String(v ?? "").trim();
+    const text = s.multiline ? String(v ?? "") : String(v ?? "").trim();
     if (text === "") {
       if (clearEmpty) out[s.key] = null;
       continue;
@@ -88,8 +88,9 @@ export function SettingsFields({ partner, values, onChange, errors, idPrefix = "
                 {(s.choices ?? []).map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
               </select>
             )}
+            {s.type === "string" && s.multiline && <textarea {...common} rows={4} value={String(values[s.key] ?? "")} onChange={(e) => set(s.key, e.target.value)} />}
             {s.type === "fieldMap" && <textarea {...common} rows={3} value={String(values[s.key] ?? "")} onChange={(e) => set(s.key, e.target.value)} placeholder="properties.email_address = email" />}
-            {(s.type === "string" || s.type === "url" || s.type === "number") && (
+            {((s.type === "string" && !s.multiline) || s.type === "url" || s.type === "number") && (
               <input {...common} type={s.secret ? "password" : s.type === "url" ? "url" : s.type === "number" ? "number" : "text"} autoComplete="off"
                 value={String(values[s.key] ?? "")} placeholder={placeholder} onChange={(e) => set(s.key, e.target.value)} />
             )}
