@@ -177,11 +177,12 @@ function checkSettingValue(s: SettingDefinition, value: unknown): void {
       }
       return;
     }
-    default:
+    default: {
       if (typeof value !== "string") throw invalid(field, "must be a string");
       const max = s.multiline ? 16_384 : 4096;
       if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
       if (s.pattern !== undefined && !new RegExp(s.pattern).test(value)) throw invalid(field, s.patternHelp ?? `must match ${s.pattern}`);
+    }
   }
 }
 
