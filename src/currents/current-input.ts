@@ -66,7 +66,7 @@ export function checkBatching(b: BatchingOptions, partner: PartnerDefinition): B
  * and secret ones. `previousSecrets` are kept when a secret is omitted or sent back masked.
  */
 export function checkSettings(
-  partner: Pick<PartnerDefinition, "title" | "settings">,
+  partner: Pick<PartnerDefinition, "title" | "settings" | "validate">,
   input: Record<string, unknown>,
   policy: EndpointPolicy,
   previous?: { plain: Readonly<Record<string, unknown>>; secrets: Record<string, string>; hints: Readonly<Record<string, string>> },
@@ -151,6 +151,8 @@ export function checkSettings(
       plain[untilKey] = previous.plain[untilKey];
     }
   }
+  const whole = partner.validate?.({ ...plain, ...secrets });
+  if (whole) throw invalid(`settings.${whole.field}`, whole.message);
   return { plain, secrets, generated };
 }
 

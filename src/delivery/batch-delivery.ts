@@ -1,5 +1,5 @@
 import type { CurrentRecord, ProgressUpdate } from "../currents/model.js";
-import type { OutgoingRequest, PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
+import type { EventOutcomes, OutgoingRequest, PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
 import type { DeadLetter, StoredEvent } from "../store/port.js";
 import { type AttemptResult, decide, describeResult } from "./attempt-outcome.js";
 import { type RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.js";
@@ -112,6 +112,21 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
       // Events are in seq order, and acceptance time grows with seq: the first is the oldest.
       ...(decision === "delivered" && first.receivedAt > 0 ? { oldestAgeMs: Math.max(0, deps.now() - first.receivedAt) } : {}),
     });
+    const outcomes = result.kind === "answered" && partner.readAnswer
+      ? partner.readAnswer({ status: result.status, body: result.excerpt, retryAfter: result.retryAfter }, events.length, settings)
+      : undefined;
+    if (outcomes?.failing !== undefined) {
+      deps.recordAttempt(current.id, { at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: "failing", error: outcomes.failing, idempotencyKey });
+      progress({ failedAttemptsDelta: 1, lastError: outcomes.failing, lastErrorAt: deps.now() });
+      control.halt();
+      deps.onFailing(current.id, outcomes.failing);
+      return false;
+    }
+    if (outcomes && result.kind === "answered") {
+      const settled = await settleOutcomes(target, deps, control, events, outcomes, result, idempotencyKey, () => request.onDelivered?.());
+      if (settled !== "again") return settled;
+      continue;
+    }
     if (decision === "delivered") {
       request.onDelivered?.();
       progress({ deliveredDelta: events.length, lastDeliveredAt: deps.now(), ...(request.valuesCut ? { valuesCutDelta: request.valuesCut } : {}) });
@@ -143,6 +158,57 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     await sleep(delay, control.signal);
   }
   return false;
+}
+
+/**
+ * Applies an answer's per-event outcomes: dead letters for the events refused for good, the
+ * others delivered, and the events to retry sent again alone (at once, or after their wait).
+ * "again" when every event is to be retried after the same wait: the caller's loop retries the
+ * batch as it is.
+ */
+async function settleOutcomes(
+  target: BatchTarget, deps: DeliveryDeps, control: BatchControl, events: readonly StoredEvent[], outcomes: EventOutcomes,
+  result: Extract<AttemptResult, { kind: "answered" }>, idempotencyKey: string, onDelivered: () => void,
+): Promise<boolean | "again"> {
+  const { current } = target;
+  const dead = new Map<number, string>();
+  for (const d of outcomes.deadLetters ?? []) if (d.index >= 0 && d.index < events.length) dead.set(d.index, d.reason);
+  const retry = new Map<number, number>();
+  for (const r of outcomes.retry ?? []) if (r.index >= 0 && r.index < events.length && !dead.has(r.index)) retry.set(r.index, r.afterMs ?? 0);
+  const delivered = events.length - dead.size - retry.size;
+  const outcome = delivered === events.length ? "delivered" : `partial: ${delivered} delivered, ${dead.size} refused, ${retry.size} to retry`;
+  deps.recordAttempt(current.id, {
+    at: deps.now(), events: events.length, status: result.status, latencyMs: result.latencyMs, outcome, error: dead.size + retry.size > 0 ? describeResult(result) : null, idempotencyKey,
+  });
+  if (dead.size === 0 && retry.size === events.length) {
+    const waits = new Set(retry.values());
+    if (waits.size === 1) {
+      const wait = [...waits][0] as number;
+      deps.recordProgress({ currentId: current.id, failedAttemptsDelta: 1, lastError: describeResult(result), lastErrorAt: deps.now() });
+      await sleep(Math.max(wait, 1_000), control.signal);
+      return "again";
+    }
+  }
+  if (dead.size > 0) {
+    const letters = [...dead].map(([i, reason]) => {
+      const e = events[i] as StoredEvent;
+      return { currentId: current.id, seq: e.seq, body: e.body, status: result.status, reason: reason.slice(0, 500), excerpt: result.excerpt.slice(0, 1024), createdAt: deps.now() };
+    });
+    if (!(await storeDeadLetters(deps, control, letters))) return false;
+  }
+  if (delivered > 0) {
+    onDelivered();
+    deps.recordProgress({ currentId: current.id, deliveredDelta: delivered, lastDeliveredAt: deps.now() });
+  }
+  const now = [...retry].filter(([, ms]) => ms <= 0).map(([i]) => events[i] as StoredEvent);
+  if (now.length > 0 && !(await deliverBatch(target, deps, control, now))) return false;
+  const later = [...retry].filter(([, ms]) => ms > 0).sort((a, b) => a[1] - b[1]);
+  if (later.length > 0) {
+    await sleep((later[later.length - 1] as [number, number])[1], control.signal);
+    if (control.signal.aborted) return false;
+    return deliverBatch(target, deps, control, later.map(([i]) => events[i] as StoredEvent));
+  }
+  return true;
 }
 
 /** The partner's reason to refuse an event whatever the attempt (a throw names a body it cannot read). */

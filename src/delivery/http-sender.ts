@@ -63,7 +63,7 @@ export class HttpSender {
         bodyTimeout: timeoutMs,
       });
       const latencyMs = latency();
-      const excerpt = await readExcerpt(res.body, this.#excerptBytes, this.#bodyReadMs);
+      const excerpt = await readExcerpt(res.body, req.answerBytes ?? this.#excerptBytes, this.#bodyReadMs);
       const retryAfter = res.headers["retry-after"];
       return {
         kind: "answered",

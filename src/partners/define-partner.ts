@@ -3,7 +3,7 @@
  * at rest and never returned), its batch limits, and how it turns a batch into a request.
  * The delivery engine knows nothing partner-specific beyond this shape.
  */
-export type PartnerId = "heap" | "heap_api" | "custom_http";
+export type PartnerId = "heap" | "heap_api" | "custom_http" | "amplitude" | "mixpanel" | "segment";
 
 export interface SettingDefinition {
   readonly key: string;
@@ -62,6 +62,26 @@ export interface OutgoingRequest {
   readonly onDelivered?: () => void;
   /** How many property keys or values the encoding had to cut (counted per Current once delivered). */
   readonly valuesCut?: number;
+  /** How much of the answer's body `readAnswer` needs (default 1 KB: an excerpt). */
+  readonly answerBytes?: number;
+}
+
+/** A partner's answer, for `readAnswer`. */
+export interface PartnerAnswer {
+  readonly status: number;
+  readonly body: string;
+  readonly retryAfter?: string;
+}
+
+/**
+ * What an answer says of each event of the batch (by index in the request). Every index not
+ * named is delivered. Indexes to retry are sent again (alone), at once or after `afterMs`.
+ */
+export interface EventOutcomes {
+  /** The answer refuses the credentials (e.g. Amplitude's 400 "Invalid API key"): the Current fails, nothing is settled. */
+  readonly failing?: string;
+  readonly deadLetters?: ReadonlyArray<{ readonly index: number; readonly reason: string }>;
+  readonly retry?: ReadonlyArray<{ readonly index: number; readonly afterMs?: number }>;
 }
 
 /**
@@ -90,6 +110,14 @@ export interface PartnerDefinition {
    * partner's own memory for one Current (from `createState`), kept while its worker runs.
    */
   buildRequest(batch: OutgoingBatch, settings: ResolvedSettings, now: number, state?: unknown): OutgoingRequest;
+  /**
+   * Reads an answer that names events (Amplitude's invalid indexes and throttled users,
+   * Mixpanel's failed records): per-event outcomes, or undefined to apply the SPEC section 5
+   * table to the whole batch (bisection stays the fallback when an answer names nothing).
+   */
+  readAnswer?(answer: PartnerAnswer, events: number, settings: ResolvedSettings): EventOutcomes | undefined;
+  /** Checks the settings as a whole (e.g. one of two credentials): the setting to name and why, or undefined. */
+  validate?(settings: ResolvedSettings): { readonly field: string; readonly message: string } | undefined;
   /** Why an event can never be sent with these settings (it becomes a dead letter with this reason). */
   refuse?(body: string, settings: ResolvedSettings): string | undefined;
   /** Client-side rate limits, from the settings. */

@@ -2,12 +2,18 @@ import { customHttp } from "./custom-http/index.js";
 import type { PartnerDefinition, PartnerId } from "./define-partner.js";
 import { heap } from "./heap/index.js";
 import { heapApi } from "./heap-api/index.js";
+import { amplitude } from "./amplitude/index.js";
+import { mixpanel } from "./mixpanel/index.js";
+import { segment } from "./segment/index.js";
 
 /** Every partner, by id. A partner id without a definition does not compile. */
 export const partners: { readonly [K in PartnerId]: PartnerDefinition & { id: K } } = {
   heap: heap as PartnerDefinition & { id: "heap" },
   heap_api: heapApi as PartnerDefinition & { id: "heap_api" },
   custom_http: customHttp as PartnerDefinition & { id: "custom_http" },
+  amplitude: amplitude as PartnerDefinition & { id: "amplitude" },
+  mixpanel: mixpanel as PartnerDefinition & { id: "mixpanel" },
+  segment: segment as PartnerDefinition & { id: "segment" },
 };
 
 export function partnerById(id: string): PartnerDefinition | undefined {

@@ -1,3 +1,5 @@
+import { eventName } from "../event-name.js";
+
 /**
  * The event encoding of Heap's server-side API (`heap_api`, SPEC section 11; formats in
  * PARTNER-FORMATS.md section 6): pure functions from a Currents event to a bulk-track event and
@@ -32,38 +34,8 @@ function identityValue(event: Event, identity: string): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-const CHANNELS: Record<string, string> = {
-  email: "Email", pushnotification: "Push Notification", sms: "SMS", inappmessage: "In-App Message", contentcard: "Content Card",
-  newsfeedcard: "News Feed Card", webhook: "Webhook", whatsapp: "WhatsApp", line: "LINE", rcs: "RCS", banner: "Banner",
-  featureflag: "Feature Flag", liveactivity: "Live Activity", subscription: "Subscription", subscriptiongroup: "Subscription Group",
-  campaigns: "Campaign", canvas: "Canvas", canvasstep: "Canvas Step", costep: "Step", exit: "Exit", experimentstep: "Experiment Step",
-  profile: "Profile", agentconsole: "Agent Console",
-};
-
-/** "GlobalStateChange" -> "Global State Change". */
-const words = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2");
-
-/**
- * The event's name in Heap: its type, or a friendly name ("Email Open", "Push Notification
- * Send", "SMS Delivery"; a CustomEvent is named by its own `properties.name`; "Purchase"
- * stays "Purchase"), with an optional prefix.
- */
-export function heapEventName(event: Event, mode: "type" | "friendly", prefix = ""): string {
-  const type = String(event.event_type);
-  let name = type;
-  if (mode === "friendly") {
-    const custom = (event.properties as { name?: Json } | undefined)?.name;
-    if (type === "users.behaviors.CustomEvent" && typeof custom === "string" && custom !== "") {
-      name = custom;
-    } else {
-      const parts = type.split(".");
-      const last = parts.pop() as string;
-      const middle = parts.filter((p) => !["users", "messages", "behaviors", "app"].includes(p)).map((p) => CHANNELS[p] ?? words(p));
-      name = [...middle, words(last)].join(" ");
-    }
-  }
-  return `${prefix}${name}`.slice(0, HEAP_MAX_VALUE);
-}
+/** The event's name in Heap (shared with the other analytics partners, see event-name.ts). */
+export const heapEventName = eventName;
 
 /** What flattening cut: keys and values longer than Heap takes. */
 export interface Cuts {
