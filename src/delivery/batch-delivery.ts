@@ -101,8 +101,12 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
       await sleep(200, control.signal);
       continue;
     }
-    const request = partner.buildRequest({ bodies, idempotencyKey }, settings, deps.now(), target.state);
-    const result = await sendAll(deps, request, target.requestTimeoutMs, control.signal);
+    const batch = { bodies, idempotencyKey, events: events.map((e) => ({ seq: e.seq, receivedAt: e.receivedAt })) };
+    const request: OutgoingRequest = partner.deliver ? { url: "", headers: {}, body: "" } : partner.buildRequest(batch, settings, deps.now(), target.state);
+    const result = partner.deliver
+      // Files are large and rare: a minute at least before an upload is given up (and retried).
+      ? await partner.deliver(batch, settings, AbortSignal.any([control.signal, AbortSignal.timeout(Math.max(target.requestTimeoutMs, 60_000))]), current)
+      : await sendAll(deps, request, target.requestTimeoutMs, control.signal);
     if (control.signal.aborted) return false;
     const decision = decide(result);
     const status = result.kind === "answered" ? result.status : null;

@@ -195,15 +195,16 @@ export class DeliveryEngine {
     if (!progress) throw new Error("the Current has no delivery position (deleted?)");
     const d = this.#o.config.delivery;
     const b = current.batching;
+    const pb = partner.batching?.(settings) ?? {};
     const worker = new CurrentWorker(
       {
         current,
         partner,
         settings,
         batching: {
-          maxBatchEvents: Math.min(b.maxBatchEvents ?? d.maxBatchEvents, partner.limits.maxBatchEvents),
-          maxBatchBytes: Math.min(b.maxBatchBytes ?? d.maxBatchBytes, partner.limits.maxBatchBytes),
-          lingerMs: b.lingerMs ?? d.lingerMs,
+          maxBatchEvents: Math.min(b.maxBatchEvents ?? pb.maxBatchEvents ?? d.maxBatchEvents, partner.limits.maxBatchEvents),
+          maxBatchBytes: Math.min(b.maxBatchBytes ?? pb.maxBatchBytes ?? d.maxBatchBytes, partner.limits.maxBatchBytes),
+          lingerMs: b.lingerMs ?? pb.lingerMs ?? d.lingerMs,
           maxInFlight: b.maxInFlight ?? d.maxInFlight,
           requestTimeoutMs: b.requestTimeoutMs ?? d.requestTimeoutMs,
         },

@@ -34,8 +34,9 @@ export class OneOffJobs {
   /** The connection check: `{"events":[]}` with the credentials. */
   async connectionCheck(current: CurrentRecord, settings?: ResolvedSettings): Promise<AttemptResult> {
     const t = settings ? { ...this.o.target({ ...current, secretsEnc: null }), settings } : this.o.target(current);
-    const req = t.partner.buildRequest({ bodies: [], idempotencyKey: `${current.id}:check:${this.o.now()}` }, t.settings, this.o.now());
-    return this.o.sender.send(req, t.requestTimeoutMs);
+    const batch = { bodies: [], idempotencyKey: `${current.id}:check:${this.o.now()}` };
+    if (t.partner.deliver) return t.partner.deliver(batch, t.settings, AbortSignal.timeout(t.requestTimeoutMs), current);
+    return this.o.sender.send(t.partner.buildRequest(batch, t.settings, this.o.now()), t.requestTimeoutMs);
   }
 
   /** Send Test Events: one sample of each selected type, marked as a test, in one request. */
@@ -50,8 +51,10 @@ export class OneOffJobs {
     });
     let result: AttemptResult;
     try {
-      const req = t.partner.buildRequest({ bodies, idempotencyKey: `${current.id}:test:${now}` }, t.settings, now);
-      result = await this.o.sender.send(req, t.requestTimeoutMs);
+      const batch = { bodies, idempotencyKey: `${current.id}:test:${now}`, events: bodies.map((_, i) => ({ seq: i, receivedAt: now })) };
+      result = t.partner.deliver
+        ? await t.partner.deliver(batch, t.settings, AbortSignal.timeout(t.requestTimeoutMs), current)
+        : await this.o.sender.send(t.partner.buildRequest(batch, t.settings, now), t.requestTimeoutMs);
     } catch (error) {
       // e.g. a transformation removed the field Heap's identity is read from.
       result = { kind: "error", error: `the test events cannot be encoded: ${(error as Error).message}`, refused: false, latencyMs: 0 };

@@ -3,7 +3,9 @@
  * at rest and never returned), its batch limits, and how it turns a batch into a request.
  * The delivery engine knows nothing partner-specific beyond this shape.
  */
-export type PartnerId = "heap" | "heap_api" | "custom_http" | "amplitude" | "mixpanel" | "segment";
+import type { AttemptResult } from "../delivery/attempt-outcome.js";
+
+export type PartnerId = "heap" | "heap_api" | "custom_http" | "amplitude" | "mixpanel" | "segment" | "storage";
 
 export interface SettingDefinition {
   readonly key: string;
@@ -45,6 +47,8 @@ export interface SettingDefinition {
 export interface OutgoingBatch {
   /** The events, each as stored JSON text (already transformed for the Current). */
   readonly bodies: readonly string[];
+  /** Each event's position and acceptance time (live delivery, replays and redrives). */
+  readonly events?: ReadonlyArray<{ readonly seq: number; readonly receivedAt: number }>;
   /** Stable across retries of the same batch. */
   readonly idempotencyKey: string;
 }
@@ -128,6 +132,13 @@ export interface PartnerDefinition {
   testEvent?(event: Record<string, unknown>, settings: ResolvedSettings): Record<string, unknown>;
   /** What the dashboard says about test events for this partner. */
   readonly testEventsNote?: string;
+  /**
+   * A partner that does not post (storage): writes the batch itself; an empty batch is the
+   * connection check. Used instead of `buildRequest` and the HTTP sender.
+   */
+  deliver?(batch: OutgoingBatch, settings: ResolvedSettings, signal: AbortSignal, current: { readonly id: string; readonly workspace: string }): Promise<AttemptResult>;
+  /** Batching defaults from the settings (a Current's own batching options still win). */
+  batching?(settings: ResolvedSettings): { readonly lingerMs?: number; readonly maxBatchEvents?: number; readonly maxBatchBytes?: number };
   /** Where the Current sends, for display (default: the `endpoint` setting). */
   endpointOf?(settings: Readonly<Record<string, unknown>>): string;
 }

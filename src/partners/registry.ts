@@ -5,6 +5,7 @@ import { heapApi } from "./heap-api/index.js";
 import { amplitude } from "./amplitude/index.js";
 import { mixpanel } from "./mixpanel/index.js";
 import { segment } from "./segment/index.js";
+import { storage } from "./storage/index.js";
 
 /** Every partner, by id. A partner id without a definition does not compile. */
 export const partners: { readonly [K in PartnerId]: PartnerDefinition & { id: K } } = {
@@ -14,6 +15,7 @@ export const partners: { readonly [K in PartnerId]: PartnerDefinition & { id: K 
   amplitude: amplitude as PartnerDefinition & { id: "amplitude" },
   mixpanel: mixpanel as PartnerDefinition & { id: "mixpanel" },
   segment: segment as PartnerDefinition & { id: "segment" },
+  storage: storage as PartnerDefinition & { id: "storage" },
 };
 
 export function partnerById(id: string): PartnerDefinition | undefined {

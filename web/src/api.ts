@@ -73,7 +73,7 @@ export function formatAge(ms: number | null): string {
   return `${(ms / 3_600_000).toFixed(1)} h`;
 }
 
-const TITLES: Record<string, string> = { heap: "Heap Export", heap_api: "Heap (server-side API)", custom_http: "Custom Currents Export", amplitude: "Amplitude", mixpanel: "Mixpanel", segment: "Segment" };
+const TITLES: Record<string, string> = { heap: "Heap Export", heap_api: "Heap (server-side API)", custom_http: "Custom Currents Export", amplitude: "Amplitude", mixpanel: "Mixpanel", segment: "Segment", storage: "Storage (Avro files)" };
 export const partnerTitle = (p: string) => TITLES[p] ?? p;
 
 export interface PartnerSetting {
