@@ -1,8 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
 import type { RetryPolicy } from "../../src/delivery/retry-policy.js";
+import { rmSync } from "node:fs";
+import { allEventTypes } from "../../src/catalog/catalog.js";
+import { produce } from "../../src/simulator/producer.js";
 import { fakeAmplitude, fakeMixpanel, fakeSegment } from "../support/fake-analytics.js";
-import { type Service, startService, waitFor } from "../support/harness.js";
+import { INGEST, type Service, startService, tempDir, waitFor } from "../support/harness.js";
 
 const fastRetries: RetryPolicy = { baseDelayMs: 20, maxDelayMs: 200, multiplier: 2, jitterRatio: 0.2, maxRetryAfterMs: 2_000 };
 const OPEN = "users.messages.email.Open";
@@ -92,4 +95,39 @@ describe("analytics partners: answers that name events", () => {
     expect((await letters())[0]?.reason).toMatch(/^Segment would drop it: \d+ bytes, over Segment's 32 KB per event$/);
     expect(seg.received.get("s-1")).toMatchObject({ type: "track", userId: "user-1", event: "Email Open", messageId: "s-1" });
   });
+
+  it("all four stream a simulated workload, every event accounted for (delivered or dead-lettered with a reason)", async () => {
+    const amp = await fakeAmplitude({ apiKey: "amp-key-0123456789abcdef" });
+    const mp = await fakeMixpanel({ projectId: "123456", token: "mp-token-0123456789abcdef" });
+    const seg = await fakeSegment({ writeKey: "seg-write-key-0123456789" });
+    const dir = tempDir("currents-sim-avro-");
+    cleanup.push(() => amp.close(), () => mp.close(), () => seg.close(), () => rmSync(dir, { recursive: true, force: true }));
+    const svc: Service = await startService({ app: { retryPolicy: fastRetries } });
+    cleanup.push(() => svc.close());
+    const all = allEventTypes().filter((t) => t.status !== "deprecated").map((t) => t.type);
+    const ids: Record<string, string> = {};
+    for (const [partner, settings] of Object.entries({
+      amplitude: { apiKey: "amp-key-0123456789abcdef", baseUrl: amp.url },
+      mixpanel: { projectId: "123456", projectToken: "mp-token-0123456789abcdef", baseUrl: mp.url },
+      segment: { writeKey: "seg-write-key-0123456789", baseUrl: seg.url },
+      storage: { directory: dir, flushSeconds: 1 },
+    })) {
+      const c = await svc.admin("POST", "/api/v1/currents", { name: partner, partner, settings, events: all, batching: { lingerMs: 50 } });
+      expect(c.status, JSON.stringify(c.body)).toBe(201);
+      ids[partner] = c.body.id as string;
+      await svc.admin("POST", `/api/v1/currents/${c.body.id}/launch`);
+    }
+    const r = await produce({ url: svc.url, key: INGEST, rate: 300, durationSeconds: 2, seed: 11 });
+    expect(r.accepted).toBeGreaterThan(300);
+    const stored = r.accepted - r.duplicates;
+    for (const [partner, id] of Object.entries(ids)) {
+      await waitFor(async () => {
+        const s = (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats;
+        return s.pending === 0 && s.delivered + s.deadLettered === stored;
+      }, 30_000, `${partner}: every event delivered or dead-lettered`);
+    }
+    expect(amp.events.size).toBe((await svc.admin("GET", `/api/v1/currents/${ids.amplitude}`)).body.stats.delivered);
+    expect(seg.dropped()).toBe(0);
+  }, 60_000);
 });
+
