@@ -24,7 +24,7 @@ export async function rotateMasterKeyCommand(argv: string[]): Promise<number> {
   try {
     const oldKey = loadMasterKey(config.dataDir, config.masterKey);
     const result = await rotateMasterKey(store, config.dataDir, oldKey, values["new-key"]);
-    console.log(`re-encrypted the secrets of ${result.rotated} Current(s)`);
+    console.log(`re-encrypted the secrets of ${result.rotated} Current(s) and ${result.sources} source(s)`);
     if (result.keyFileWritten) {
       console.log(`the new master key is in ${config.dataDir}/master.key`);
     } else if (!values["new-key"]) {

@@ -5,7 +5,10 @@ import type { Store } from "../store/port.js";
 import { SecretBox, parseMasterKey } from "./secret-box.js";
 
 export interface RotationResult {
+  /** Currents whose secrets were re-encrypted. */
   readonly rotated: number;
+  /** Sources whose secrets were re-encrypted. */
+  readonly sources: number;
   /** The new key in hex, when it did not come from the caller (to set in CURRENTS_MASTER_KEY). */
   readonly newKeyHex: string;
   /** True when the key file in the data dir was replaced. */
@@ -37,5 +40,5 @@ export async function rotateMasterKey(store: Store, dataDir: string, oldKey: Buf
   if (fromFile) writeFileSync(`${file}.next`, `${newKey.toString("hex")}\n`, { mode: 0o600 });
   await store.config.replaceSecrets(sealed);
   if (fromFile) renameSync(`${file}.next`, file);
-  return { rotated: sealed.length, newKeyHex: newKey.toString("hex"), keyFileWritten: fromFile };
+  return { rotated: sealed.filter((x) => !x.source).length, sources: sealed.filter((x) => x.source).length, newKeyHex: newKey.toString("hex"), keyFileWritten: fromFile };
 }

@@ -36,7 +36,14 @@ describe("secrets never appear in clear", () => {
     await svc.ingest(Array.from({ length: 10 }, () => sampleEvent("users.messages.email.Send")));
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.status === "failing");
     await svc.admin("POST", `/api/v1/currents/${id}/test`);
+    // A source's signing key: sealed like partner secrets; a webhook signed with another key is refused and logged without it.
+    const MAILGUN_KEY = "mailgun-signing-key-7f3e9b2c41";
+    const source = await svc.admin("POST", "/api/v1/sources", { kind: "mailgun", name: "mg", settings: { signingKey: MAILGUN_KEY } });
+    await fetch(`${svc.url}/v1/sources/${source.body.id}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ signature: { token: "t", timestamp: String(Math.floor(Date.now() / 1000)), signature: "0".repeat(64) }, "event-data": {} }) });
     const answers = [
+      source.body,
+      (await svc.admin("GET", `/api/v1/sources/${source.body.id}`)).body,
+      (await svc.admin("PATCH", `/api/v1/sources/${source.body.id}`, { name: "mg2" })).body,
       created.body,
       (await svc.admin("GET", `/api/v1/currents/${id}`)).body,
       (await svc.admin("GET", "/api/v1/currents")).body,
@@ -50,7 +57,7 @@ describe("secrets never appear in clear", () => {
     expect(answers).toContain(`"bearerToken":"****3a9c"`); // only the masked form is there
     await svc.app.close();
     const files = readdirSync(svc.dataDir).map((f) => readFileSync(join(svc.dataDir, f)).toString("latin1")).join("\n");
-    for (const secret of [TOKEN, SIGNING, ADMIN, INGEST, "c2lnbmluZy1zZWNyZXQ"]) {
+    for (const secret of [TOKEN, SIGNING, ADMIN, INGEST, "c2lnbmluZy1zZWNyZXQ", MAILGUN_KEY]) {
       expect(logs, `logs hold ${secret}`).not.toContain(secret);
       expect(answers, `answers hold ${secret}`).not.toContain(secret);
       expect(files, `data dir holds ${secret}`).not.toContain(secret);
@@ -63,11 +70,12 @@ describe("secrets never appear in clear", () => {
     const dataDir = tempDir();
     let svc = await startService({ dataDir });
     const id = await launchCurrent(svc, partner.url, ["users.messages.email.Send"]);
+    const source = (await svc.admin("POST", "/api/v1/sources", { kind: "postmark", name: "pm", settings: { username: "pm", password: "pm-password-0123456789" } })).body.id as string;
     await svc.app.close();
     const keyBefore = readFileSync(join(dataDir, "master.key"), "utf8");
     const bin = fileURLToPath(new URL("../../bin/currents.js", import.meta.url));
     const r = spawnSync(process.execPath, [bin, "rotate-master-key", "--data-dir", dataDir], { encoding: "utf8", env: { ...process.env, CURRENTS_MASTER_KEY: "" } });
-    expect(r.stdout + r.stderr).toMatch(/re-encrypted the secrets of 1 Current/);
+    expect(r.stdout + r.stderr).toMatch(/re-encrypted the secrets of 1 Current\(s\) and 1 source\(s\)/);
     expect(r.status).toBe(0);
     expect(readFileSync(join(dataDir, "master.key"), "utf8")).not.toBe(keyBefore);
     svc = await startService({ dataDir });
@@ -76,6 +84,10 @@ describe("secrets never appear in clear", () => {
     await waitFor(() => partner.requests.length === 1);
     expect(partner.requests[0]?.headers.authorization).toBe("Bearer partner-token-abcd");
     expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.settings.bearerToken).toBe("****abcd");
+    // The source's password was re-encrypted too: its webhook still checks it.
+    const hook = await fetch(`${svc.url}/v1/sources/${source}`, { method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from("pm:pm-password-0123456789").toString("base64")}` },
+      body: JSON.stringify({ RecordType: "Delivery", MessageID: "m", Recipient: "a@example.com", DeliveredAt: new Date().toISOString() }) });
+    expect(hook.status).toBe(200);
   });
 });
 
