@@ -19,7 +19,7 @@ const MEMORY_EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 2_000_000);
 const HEAP_EVENTS = Number(process.env.BENCH_HEAP_EVENTS ?? 5_000);
 // Heap's limit is 15,000 events a minute per app; the bench shortens the window (same limit per minute).
 const HEAP_WINDOW_MS = Number(process.env.BENCH_HEAP_WINDOW_MS ?? 2_000);
-// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, bullmq, ingest, fresh, backlog, fanout, pg, steady, memory, heap).
+// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, ordered, bullmq, ingest, fresh, backlog, fanout, pg, steady, memory, heap).
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const wanted = (name) => !ONLY || ONLY.has(name);
 const ADMIN = "bench-admin-token-0123456789";
@@ -39,8 +39,8 @@ async function startCurrents(env = {}) {
   };
   return {
     proc, url, api,
-    async addCurrent(endpoint) {
-      const c = await api("POST", "/api/v1/currents", { name: "bench", partner: "custom_http", settings: { endpoint }, events: ["users.messages.email.Send"] });
+    async addCurrent(endpoint, extra = {}) {
+      const c = await api("POST", "/api/v1/currents", { name: "bench", partner: "custom_http", settings: { endpoint }, events: ["users.messages.email.Send"], ...extra });
       await api("POST", `/api/v1/currents/${c.id}/launch`);
       return c.id;
     },
@@ -56,8 +56,9 @@ async function startRelay(script, target) {
 /** Events/s from the first ingest request to the last event at the receiver. */
 async function flowThroughput(kind, n, tag) {
   const receiver = await startReceiver();
-  const server = kind === "currents" ? await startCurrents() : await startRelay(kind === "relay" ? "passthrough-relay.mjs" : "bullmq-relay.mjs", receiver.url);
-  if (kind === "currents") await server.addCurrent(receiver.url);
+  const currents = kind === "currents" || kind === "ordered";
+  const server = currents ? await startCurrents() : await startRelay(kind === "relay" ? "passthrough-relay.mjs" : "bullmq-relay.mjs", receiver.url);
+  if (currents) await server.addCurrent(receiver.url, kind === "ordered" ? { ordering: "per_user" } : {});
   const bodies = makeBodies(n, 500, tag);
   const t0 = performance.now();
   await produce(`${server.url}/v1/events`, KEY, bodies);
@@ -275,6 +276,9 @@ const relay = wanted("relay") ? stats(await repeat("pass-through relay", (t) => 
 add("pass-through relay (ceiling), events/s", "events/s", relay, "-");
 const e2e = wanted("e2e") ? stats(await repeat("currents end to end", (t) => flowThroughput("currents", EVENTS, t))) : none;
 add("Currents end to end, events/s", "events/s", e2e, ">= 50,000 and >= 0.7 x ceiling", relay.median);
+const ordered = wanted("ordered") ? stats(await repeat("currents end to end, per-user order", (t) => flowThroughput("ordered", EVENTS, t))) : none;
+add("Currents end to end with per-user order, events/s", "events/s", ordered, "-", relay.median);
+if (!Number.isNaN(ordered.median) && !Number.isNaN(e2e.median)) log(`  per-user order costs ${((1 - ordered.median / e2e.median) * 100).toFixed(0)} % of end-to-end throughput`);
 const bull = wanted("bullmq") ? stats(await repeat("bullmq", (t) => flowThroughput("bullmq", EVENTS, t))) : none;
 add("BullMQ on Redis end to end, events/s", "events/s", bull, "-", relay.median);
 if (wanted("ingest")) add("Currents durable ingest alone, events/s", "events/s", stats(await repeat("ingest alone", (t) => ingestAlone(EVENTS, t))), ">= 100,000", relay.median);

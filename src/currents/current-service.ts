@@ -98,7 +98,7 @@ export class CurrentService {
       ...this.#sealSecrets(id, secrets),
       events: checkEvents(input.events ?? []),
       transformations: checkTransformations(input.transformations ?? []),
-      batching: checkBatching(input.batching ?? {}, partner),
+      batching: checkBatching({ ...input.batching, ...(input.ordering ? { ordering: input.ordering } : {}) }, partner),
       status: "draft",
       statusReason: null,
       statusSince: now,
@@ -196,7 +196,9 @@ export class CurrentService {
       ...sealed,
       events: input.events !== undefined ? checkEvents(input.events) : old.events,
       transformations: input.transformations !== undefined ? checkTransformations(input.transformations) : old.transformations,
-      batching: input.batching !== undefined ? checkBatching(input.batching, partner) : old.batching,
+      batching: input.batching !== undefined || input.ordering !== undefined
+        ? checkBatching({ ...(input.batching ?? old.batching), ...(input.ordering ? { ordering: input.ordering } : input.batching ? { ordering: old.batching.ordering } : {}) }, partner)
+        : old.batching,
       status: recovers ? "active" : old.status,
       statusReason: recovers ? null : old.statusReason,
       statusSince: recovers ? now : old.statusSince,

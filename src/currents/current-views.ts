@@ -39,6 +39,8 @@ export interface CurrentView {
   events: readonly string[];
   transformations: CurrentRecord["transformations"];
   batching: CurrentRecord["batching"];
+  /** per_user: each user's events arrive in acceptance order. */
+  ordering: "none" | "per_user";
   status: CurrentStatus;
   statusReason: string | null;
   statusSince: string;
@@ -101,6 +103,7 @@ export class CurrentViews {
       events: c.events,
       transformations: c.transformations,
       batching: c.batching,
+      ordering: c.batching.ordering ?? "none",
       status: c.status,
       statusReason: c.statusReason,
       statusSince: iso(c.statusSince) as string,

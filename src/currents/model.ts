@@ -25,6 +25,8 @@ export interface BatchingOptions {
   readonly lingerMs?: number;
   readonly maxInFlight?: number;
   readonly requestTimeoutMs?: number;
+  /** `per_user`: each user's events reach the partner in acceptance order (lanes by user). @defaultValue "none" */
+  readonly ordering?: "none" | "per_user";
 }
 
 export interface CurrentRecord {

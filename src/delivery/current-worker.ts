@@ -33,6 +33,8 @@ interface Batch {
   /** In seq order. */
   readonly events: StoredEvent[];
   settled: boolean;
+  /** Per-user order: the lane this batch is the only one in flight of. */
+  readonly lane?: number;
 }
 
 /** What the look-ahead allows to send now. */
@@ -44,6 +46,7 @@ interface Cut {
   /** Events a rate limit holds back now. */
   readonly held: number;
   readonly perKey: Map<string, number>;
+  readonly lane?: number;
 }
 
 /** Rows scanned per store read when looking for a Current's events. */
@@ -55,6 +58,8 @@ const STORE_RETRY_MS = 1_000;
  * beyond it, reading waits (the held events are the oldest pending ones, and stay pending).
  */
 export const MAX_HELD_EVENTS = 20_000;
+/** Per-user order: users are hashed to this many lanes, each with at most one batch in flight. */
+export const ORDER_LANES = 32;
 
 /**
  * Delivers one active Current's events. Modes:
@@ -90,6 +95,12 @@ export class CurrentWorker {
   readonly #keys = new WeakMap<StoredEvent, string | undefined>();
   /** Events the rate limit held back at the last cut. */
   #held = 0;
+  /** Events left in the look-ahead at the last selective cut (held, or of a busy lane): read past them. */
+  #skipped = 0;
+  /** Per-user order: the number of lanes (0: off), the lanes with a batch in flight, each event's lane. */
+  readonly #lanes: number;
+  readonly #busyLanes = new Set<number>();
+  readonly #laneCache = new WeakMap<StoredEvent, number>();
   #readSeq: number;
   #ackedSeq: number;
   #inFlight: Batch[] = [];
@@ -111,6 +122,7 @@ export class CurrentWorker {
     const limit = spec.partner.rateLimit?.(spec.settings);
     this.#gate = limit ? new RateGate(limit, deps.rateWindowMs) : undefined;
     this.#state = spec.partner.createState?.();
+    this.#lanes = spec.batching.ordering === "per_user" ? ORDER_LANES : 0;
   }
 
   /** Events a rate limit holds back now (they count as pending). */
@@ -162,11 +174,12 @@ export class CurrentWorker {
         await sleep(this.#backoffUntil - now, signal);
         continue;
       }
-      if (this.#inFlight.length + this.#unwritten >= maxInFlight) {
+      // Per-user order: a batch per lane, lanes side by side (one slow user holds back only its lane).
+      if (this.#inFlight.length + this.#unwritten >= (this.#lanes > 0 ? Math.max(maxInFlight, this.#lanes) : maxInFlight)) {
         await this.#settledWakeup.wait(Infinity, signal);
         continue;
       }
-      if (this.#lookahead.length - this.#held < maxBatchEvents && this.#lookahead.length < maxBatchEvents + MAX_HELD_EVENTS) {
+      if (this.#lookahead.length - this.#skipped < maxBatchEvents && this.#lookahead.length < maxBatchEvents + MAX_HELD_EVENTS) {
         let read;
         try {
           read = await this.#deps.events.read({
@@ -191,10 +204,10 @@ export class CurrentWorker {
           if (!progressed) await this.#wakeup.wait(lingerMs, signal);
           continue;
         }
-        if (this.#lookahead.length - this.#held < maxBatchEvents && progressed) continue;
+        if (this.#lookahead.length - this.#skipped < maxBatchEvents && progressed) continue;
       }
-      if (this.#gate) {
-        await this.#cutGated(this.#gate, now, signal);
+      if (this.#gate || this.#lanes > 0) {
+        await this.#cutSelective(now, signal);
         continue;
       }
       const n = this.#fits(maxBatchEvents, maxBatchBytes);
@@ -210,22 +223,28 @@ export class CurrentWorker {
   }
 
   /**
-   * Cuts a batch within the rate limits, or waits for room (or for new events: they may be
-   * another identity's).
+   * Cuts a batch of the events a rate limit lets go now (skipping a key over its limit), and,
+   * with per-user order, of one lane whose previous batch is settled; or waits for room, for a
+   * lane to free, or for new events (they may be another identity's or another lane's).
    */
-  async #cutGated(gate: RateGate, now: number, signal: AbortSignal): Promise<void> {
-    const { lingerMs } = this.#spec.batching;
-    const cut = this.#pick(gate, now);
+  async #cutSelective(now: number, signal: AbortSignal): Promise<void> {
+    const { lingerMs, maxBatchEvents } = this.#spec.batching;
+    const gate = this.#gate;
+    const cut = this.#pick(now);
     this.#held = cut.held;
+    this.#skipped = this.#lookahead.length - cut.picked.length;
     if (cut.picked.length === 0) {
-      const heldKeys = new Set<string>();
-      for (const e of this.#lookahead) {
-        const k = this.#keyOf(gate, e);
-        if (k !== undefined) heldKeys.add(k);
+      let at = Infinity;
+      if (gate) {
+        const heldKeys = new Set<string>();
+        for (const e of this.#lookahead) {
+          const k = this.#keyOf(gate, e);
+          if (k !== undefined) heldKeys.add(k);
+        }
+        at = gate.nextRoomAt(now, heldKeys);
       }
-      const at = gate.nextRoomAt(now, heldKeys);
-      // More events may free a slot for another identity: read again when the look-ahead has room.
-      const readable = this.#lookahead.length < this.#spec.batching.maxBatchEvents + MAX_HELD_EVENTS;
+      // More events may be another identity's or lane's: read again when the look-ahead has room.
+      const readable = this.#lookahead.length < maxBatchEvents + MAX_HELD_EVENTS;
       await this.#wakeup.wait(Math.min(Number.isFinite(at) ? at - now : Infinity, readable ? lingerMs : Infinity), signal);
       return;
     }
@@ -238,26 +257,35 @@ export class CurrentWorker {
     const take = new Set(cut.picked);
     const events = cut.picked.map((i) => this.#lookahead[i] as StoredEvent);
     this.#lookahead = this.#lookahead.filter((_, i) => !take.has(i));
+    this.#skipped = this.#lookahead.length === 0 ? 0 : this.#skipped;
     this.#held = this.#lookahead.length === 0 ? 0 : this.#held;
-    this.#dispatch({ events, settled: false }, gate.charge(events.length, cut.perKey));
+    this.#dispatch({ events, settled: false, lane: cut.lane }, gate?.charge(events.length, cut.perKey));
   }
 
-  /** Which look-ahead events fit in one batch and in the rate limits now. */
-  #pick(gate: RateGate, now: number): Cut {
+  /** Which look-ahead events fit in one batch now: within the rate limits, and of one free lane. */
+  #pick(now: number): Cut {
     const { maxBatchEvents, maxBatchBytes } = this.#spec.batching;
-    const room = Math.min(maxBatchEvents, gate.appRoom(now));
+    const gate = this.#gate;
+    const room = Math.min(maxBatchEvents, gate ? gate.appRoom(now) : Infinity);
     const picked: number[] = [];
     const perKey = new Map<string, number>();
     let bytes = 12;
     let held = 0;
     let full = room < maxBatchEvents;
+    let lane: number | undefined;
     for (let i = 0; i < this.#lookahead.length; i++) {
       const e = this.#lookahead[i] as StoredEvent;
-      const key = this.#keyOf(gate, e);
-      if (key !== undefined) {
+      if (this.#lanes > 0) {
+        const l = this.#laneOf(e);
+        if (this.#busyLanes.has(l) || (lane !== undefined && l !== lane)) continue;
+        lane = l;
+      }
+      const key = gate ? this.#keyOf(gate, e) : undefined;
+      if (gate && key !== undefined) {
         const used = perKey.get(key) ?? 0;
         if (gate.keyRoom(key, now) - used <= 0) {
           held++;
+          if (this.#lanes > 0) break; // per-user order: nothing of this lane may pass the held event
           continue;
         }
         if (picked.length >= room) break;
@@ -273,7 +301,26 @@ export class CurrentWorker {
       picked.push(i);
     }
     if (picked.length >= maxBatchEvents) full = true;
-    return { picked, full, held, perKey };
+    return { picked, full, held, perKey, lane };
+  }
+
+  /** The lane of an event: its user (user_id, else external_user_id, else device_id) hashed; events with none share one. */
+  #laneOf(e: StoredEvent): number {
+    let lane = this.#laneCache.get(e);
+    if (lane !== undefined) return lane;
+    let key = "";
+    try {
+      const user = (JSON.parse(e.body) as { user?: Record<string, unknown> }).user ?? {};
+      const v = user.user_id ?? user.external_user_id ?? user.device_id;
+      key = typeof v === "string" || typeof v === "number" ? String(v) : "";
+    } catch {
+      key = "";
+    }
+    let h = 0x811c9dc5; // FNV-1a
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    lane = (h >>> 0) % this.#lanes;
+    this.#laneCache.set(e, lane);
+    return lane;
   }
 
   #keyOf(gate: RateGate, e: StoredEvent): string | undefined {
@@ -320,17 +367,17 @@ export class CurrentWorker {
 
   #dispatch(batch: Batch, charge?: BatchCharge): void {
     this.#inFlight.push(batch);
-    const task = this.#deliverUntilSettled(batch.events)
+    if (batch.lane !== undefined) this.#busyLanes.add(batch.lane);
+    const task = this.#deliverUntilSettled(batch.events, batch.lane !== undefined)
       .then((settled) => {
         if (!settled) return;
         batch.settled = true;
         this.#releaseSettledPrefix();
       })
       .finally(() => {
-        if (charge) {
-          this.#gate?.answered(charge, this.#deps.now());
-          this.#wakeup.wake();
-        }
+        if (charge) this.#gate?.answered(charge, this.#deps.now());
+        if (batch.lane !== undefined) this.#busyLanes.delete(batch.lane);
+        if (charge || batch.lane !== undefined) this.#wakeup.wake();
         this.#tasks.delete(task);
         this.#settledWakeup.wake();
       });
@@ -361,10 +408,10 @@ export class CurrentWorker {
    * handles) is logged in lastError and the batch is tried again after a pause, so no throw
    * ever leaves a batch in flight forever or reaches the process.
    */
-  async #deliverUntilSettled(events: StoredEvent[]): Promise<boolean> {
+  async #deliverUntilSettled(events: StoredEvent[], laneScoped: boolean): Promise<boolean> {
     for (let delay = 1_000; ; delay = Math.min(delay * 2, 30_000)) {
       try {
-        return await this.#deliver(events);
+        return await this.#deliver(events, laneScoped);
       } catch (error) {
         if (this.#abort.signal.aborted) return false;
         this.#deps.recordProgress({ currentId: this.currentId, lastError: `delivery failed (will retry): ${(error as Error).message}`, lastErrorAt: this.#deps.now() });
@@ -374,7 +421,8 @@ export class CurrentWorker {
     }
   }
 
-  #deliver(events: StoredEvent[]): Promise<boolean> {
+  /** `laneScoped` (per-user order): a retry's wait holds back only this batch's lane, not the whole Current. */
+  #deliver(events: StoredEvent[], laneScoped = false): Promise<boolean> {
     const { current, partner, settings, batching } = this.#spec;
     return deliverBatch({ current, partner, settings, requestTimeoutMs: batching.requestTimeoutMs, state: this.#state }, this.#deps, {
       signal: this.#abort.signal,
@@ -384,7 +432,7 @@ export class CurrentWorker {
         this.#wakeup.wake();
       },
       backoff: (until) => {
-        this.#backoffUntil = Math.max(this.#backoffUntil, until);
+        if (!laneScoped) this.#backoffUntil = Math.max(this.#backoffUntil, until);
       },
       heldUntil: () => this.#backoffUntil,
       leaseHeld: this.#deps.leaseHeld && (() => (this.#deps.leaseHeld as (id: string) => boolean)(this.currentId)),

@@ -207,6 +207,7 @@ export class DeliveryEngine {
           lingerMs: b.lingerMs ?? pb.lingerMs ?? d.lingerMs,
           maxInFlight: b.maxInFlight ?? d.maxInFlight,
           requestTimeoutMs: b.requestTimeoutMs ?? d.requestTimeoutMs,
+          ordering: b.ordering ?? "none",
         },
         startSeq: progress.ackedSeq,
       },

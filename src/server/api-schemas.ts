@@ -57,6 +57,7 @@ export const CurrentView = Type.Object({
   events: Type.Array(Type.String()),
   transformations: Type.Array(Type.Object({ field: Type.String(), action: Type.String() })),
   batching: Type.Object({}, { additionalProperties: true }),
+  ordering: Type.Union([Type.Literal("none"), Type.Literal("per_user")], { description: "per_user: each user's events arrive in acceptance order" }),
   status: Type.Union(["draft", "active", "paused", "failing", "disabled"].map((s) => Type.Literal(s))),
   statusReason: Nullable(Type.String()), statusSince: Time, createdAt: Time, updatedAt: Time, launchedAt: Nullable(Type.String()),
   stats: Stats,

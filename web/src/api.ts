@@ -57,7 +57,7 @@ export interface Stats {
 }
 export interface Current {
   id: string; name: string; partner: string; workspace: string; contactEmail: string | null;
-  settings: Record<string, unknown>; destination: string; events: string[]; transformations: Array<{ field: string; action: "remove" | "hash" }>;
+  settings: Record<string, unknown>; destination: string; ordering: "none" | "per_user"; events: string[]; transformations: Array<{ field: string; action: "remove" | "hash" }>;
   status: string; statusReason: string | null; createdAt: string; launchedAt: string | null; stats: Stats;
 }
 export interface EventTypeGroup {

@@ -24,6 +24,7 @@ const CreateBody = Type.Object({
   events: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 500 }),
   transformations: Type.Optional(Type.Array(Transformation, { maxItems: 200 })),
   batching: Type.Optional(Batching),
+  ordering: Type.Optional(Type.Union([Type.Literal("none"), Type.Literal("per_user")], { description: "per_user: each user's events arrive in acceptance order" })),
 }, { additionalProperties: false });
 
 const PatchBody = Type.Partial(CreateBody, { additionalProperties: false });

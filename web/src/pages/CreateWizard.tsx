@@ -22,6 +22,7 @@ export function CreateWizard() {
   const [transforms, setTransforms] = useState<Record<string, "remove" | "hash" | "">>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [check, setCheck] = useState<string>();
+  const [ordered, setOrdered] = useState(false);
   const [busy, setBusy] = useState(false);
   useEffect(() => { void api<{ groups: EventTypeGroup[] }>("GET", "/api/v1/event-types").then((r) => setGroups(r.groups)); }, []);
   useEffect(() => {
@@ -62,6 +63,7 @@ export function CreateWizard() {
     name, partner, contactEmail: email || null,
     settings: settingsBody(definition, values),
     events: [...selected],
+    ...(ordered ? { ordering: "per_user" } : {}),
     transformations: Object.entries(transforms).filter(([, a]) => a).map(([field, action]) => ({ field, action })),
   });
   const connectionCheck = async () => {
@@ -121,6 +123,8 @@ export function CreateWizard() {
       )}
       {step === "details" && (
         <>
+          <label className="choice"><input type="checkbox" checked={ordered} onChange={(e) => setOrdered(e.target.checked)} />Keep each user's events in order (per-user order)</label>
+          <p className="help">Each user's events reach the partner in the order they were accepted, across retries and restarts; users are spread over 32 lanes that run side by side.</p>
           {definition && <SettingsFields partner={definition} values={values} onChange={(v) => { setValues(v); setErrors({}); setCheck(undefined); }} errors={errors} />}
           <button type="button" className="secondary" onClick={() => void connectionCheck()}>Check connection</button>
           {check && <p aria-live="polite">{check}</p>}
@@ -151,6 +155,7 @@ export function CreateWizard() {
             const shown = s.type === "boolean" ? (v ? "yes" : "no") : v === "" || v === undefined ? (s.default !== undefined && typeof s.default !== "object" ? `${String(s.default)} (default)` : "—") : s.secret ? `****${String(v).slice(-4)}` : String(v);
             return <Fragment key={s.key}><dt>{s.label}</dt><dd>{shown}</dd></Fragment>;
           })}
+          <dt>Order</dt><dd>{ordered ? "per user" : "none (fastest)"}</dd>
           <dt>Events</dt><dd>{selected.size} types</dd>
           <dt>Transformations</dt><dd>{body().transformations.map((t) => `${t.action} ${t.field}`).join(", ") || "none"}</dd>
         </dl>

@@ -49,7 +49,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       </div>
       {current.status === "failing" && <div role="alert" className="banner">This Current is failing: {current.statusReason}. Events are kept; fix the endpoint or token with Edit, or wait for the next automatic check.</div>}
       {current.status === "disabled" && <div role="alert" className="banner">This Current was disabled after failing for 5 days: {current.statusReason}. Resume it to deliver its backlog.</div>}
-      <p>{partnerTitle(current.partner)} · {current.destination} · workspace {current.workspace}</p>
+      <p>{partnerTitle(current.partner)} · {current.destination} · workspace {current.workspace}{current.ordering === "per_user" ? " · per-user order" : ""}</p>
       <dl className="stats">
         <div><dt>Delivered</dt><dd data-testid="delivered">{s.delivered}</dd></div>
         <div><dt>Delivered (24 h)</dt><dd>{s.delivered24h}</dd></div>
