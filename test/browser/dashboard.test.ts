@@ -1,10 +1,11 @@
 import { spawn } from "node:child_process";
 import { createHmac } from "node:crypto";
+import { readdirSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
-import { ADMIN, INGEST, type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
+import { ADMIN, INGEST, type Service, launchCurrent, tempDir, startService, waitFor } from "../support/harness.js";
 import { type Receiver, startReceiver } from "../support/receiver.js";
 import { ARTIFACTS, browserAvailable, launchBrowser } from "./browser.js";
 import { FakeHeap } from "../../src/receiver/fake-heap.js";
@@ -246,6 +247,42 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.screenshot({ path: `${ARTIFACTS}sources.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}sources-phone.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it("creates a storage Current (Avro files) with per-user order in the wizard; its connection check writes and deletes a marker", async () => {
+    const dir = tempDir("currents-browser-avro-");
+    const svc = await startService({ app: { seriesFlushMs: 200 } });
+    cleanup.push(() => svc.close(), () => rmSync(dir, { recursive: true, force: true }));
+    const { page, consoleErrors } = await open(svc);
+    await page.getByRole("link", { name: "Create New Current" }).click();
+    await page.getByLabel("Storage (Avro files)").check();
+    await page.screenshot({ path: `${ARTIFACTS}wizard-partners.png`, fullPage: true });
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Export name").fill("Data lake");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Directory (optional)").fill(dir);
+    await page.getByLabel("Flush every (s) (optional)").fill("1");
+    await page.getByLabel("Keep each user's events in order (per-user order)").check();
+    await page.getByRole("button", { name: "Check connection" }).click();
+    await page.getByText(/Connected: HTTP 200/).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}storage-details.png`, fullPage: true });
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Search event types").fill("email.Send");
+    await page.getByLabel("users.messages.email.Send", { exact: true }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByText("per user", { exact: true }).waitFor();
+    await page.getByRole("button", { name: "Launch Current" }).click();
+    await page.getByRole("heading", { name: "Data lake" }).waitFor();
+    await page.getByText(/per-user order/).waitFor();
+    expect((await svc.ingest(Array.from({ length: 7 }, (_, n) => sampleEvent("users.messages.email.Send", { n })))).body.accepted).toBe(7);
+    await page.getByTestId("delivered").getByText("7").waitFor({ timeout: 15_000 });
+    // Per-user order cuts a batch per lane: here one file per user (7), each written whole.
+    expect(readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith(".avro"))).toHaveLength(7);
+    await page.screenshot({ path: `${ARTIFACTS}storage-current.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}storage-current-phone.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });
