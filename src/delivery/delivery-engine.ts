@@ -148,7 +148,7 @@ export class DeliveryEngine {
   async remove(currentId: string): Promise<void> {
     await this.#exclusive(async () => {
       await this.#stopWorker(currentId);
-      await this.#ownership.release(currentId);
+      await this.#ownership.forget(currentId);
     });
     await this.#jobs.forget(currentId);
     this.#progress.forget(currentId);

@@ -38,16 +38,44 @@ export class Ownership {
   constructor(private readonly o: { store: Store; leaseMs: number; logger: Logger; now: () => number }) {}
 
   /** Live processes seen at the last sync (this one included). */
+  /** Deleted Currents: never claimed again by this process. */
+  readonly #gone = new Set<string>();
+  /** Lease requests on their way to the store, by Current. */
+  readonly #claiming = new Map<string, Promise<boolean>>();
+
   get members(): number {
     return this.#members;
   }
 
   /** Takes or renews a Current's lease. The renewal counts from when it was asked, not answered. */
   async claim(currentId: string): Promise<boolean> {
+    if (this.#gone.has(currentId)) return false;
     const askedAt = this.o.now();
-    const got = await this.o.store.leases.acquire(`current:${currentId}`, this.owner, this.o.leaseMs);
-    if (got) this.#renewedAt.set(currentId, askedAt);
-    return got;
+    const asking = this.o.store.leases.acquire(`current:${currentId}`, this.owner, this.o.leaseMs);
+    this.#claiming.set(currentId, asking);
+    try {
+      const got = await asking;
+      if (got && this.#gone.has(currentId)) {
+        await this.release(currentId).catch(() => undefined);
+        return false;
+      }
+      if (got) this.#renewedAt.set(currentId, askedAt);
+      return got;
+    } finally {
+      if (this.#claiming.get(currentId) === asking) this.#claiming.delete(currentId);
+    }
+  }
+
+  /**
+   * Lets go of a deleted Current for good: no claim of it succeeds from now on, and a claim
+   * still on its way to the store (a renewal asked before the delete) is waited for, so that
+   * no lease of it is left once this returns.
+   */
+  async forget(currentId: string): Promise<void> {
+    this.#gone.add(currentId);
+    if (this.#gone.size > 10_000) this.#gone.delete(this.#gone.values().next().value as string);
+    await this.#claiming.get(currentId)?.catch(() => undefined);
+    await this.release(currentId);
   }
 
   /**

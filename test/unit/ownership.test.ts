@@ -162,4 +162,26 @@ describe("Ownership: which process delivers which Current", () => {
     expect((await leases.live("current:")).map((l) => l.name)).toEqual([]);
     (store as { leases: unknown }).leases = leases;
   });
+
+  it("a deleted Current keeps no lease, even when a renewal asked before the delete reaches the store after it", async () => {
+    await openWith(current("a"));
+    const leaseMs = 1_000;
+    const p = new Ownership({ store, leaseMs, logger, now: Date.now });
+    const leases = store.leases;
+    let slow = false;
+    (store as { leases: unknown }).leases = { ...leases, acquire: async (...args: Parameters<typeof leases.acquire>) => {
+      if (slow) await new Promise((r) => setTimeout(r, 300)); // a renewal queued behind a slow connection
+      return leases.acquire(...args);
+    }, release: leases.release.bind(leases), live: leases.live.bind(leases) };
+    expect(await p.claim("a")).toBe(true);
+    slow = true;
+    const renewal = p.claim("a"); // on its way
+    await new Promise((r) => setTimeout(r, 50));
+    await p.forget("a"); // the Current is deleted meanwhile
+    expect((await leases.live("current:")).map((l) => l.name)).toEqual([]);
+    expect(await renewal).toBe(false);
+    expect(await p.claim("a")).toBe(false); // never again
+    expect((await leases.live("current:")).map((l) => l.name)).toEqual([]);
+    (store as { leases: unknown }).leases = leases;
+  });
 });
