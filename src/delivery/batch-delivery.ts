@@ -1,5 +1,6 @@
 import type { CurrentRecord, ProgressUpdate } from "../currents/model.js";
 import type { EventOutcomes, OutgoingRequest, PartnerDefinition, ResolvedSettings } from "../partners/define-partner.js";
+import type { EndpointPolicy } from "../security/ssrf-guard.js";
 import type { DeadLetter, StoredEvent } from "../store/port.js";
 import { type AttemptResult, decide, describeResult } from "./attempt-outcome.js";
 import { type RetryPolicy, defaultRetryPolicy, retryDelayMs } from "./retry-policy.js";
@@ -40,6 +41,8 @@ export interface BatchTarget {
   readonly requestTimeoutMs: number;
   /** The partner's memory for this Current (see PartnerDefinition.createState). */
   readonly state?: unknown;
+  /** The SSRF guard's policy, for partners that connect by themselves (storage's S3 client). */
+  readonly policy?: EndpointPolicy;
 }
 
 export interface BatchControl {
@@ -105,7 +108,7 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     const request: OutgoingRequest = partner.deliver ? { url: "", headers: {}, body: "" } : partner.buildRequest(batch, settings, deps.now(), target.state);
     const result = partner.deliver
       // Files are large and rare: a minute at least before an upload is given up (and retried).
-      ? await partner.deliver(batch, settings, AbortSignal.any([control.signal, AbortSignal.timeout(Math.max(target.requestTimeoutMs, 60_000))]), current)
+      ? await partner.deliver(batch, settings, AbortSignal.any([control.signal, AbortSignal.timeout(Math.max(target.requestTimeoutMs, 60_000))]), current, target.policy ?? { allowPrivate: false })
       : await sendAll(deps, request, target.requestTimeoutMs, control.signal);
     if (control.signal.aborted) return false;
     const decision = decide(result);

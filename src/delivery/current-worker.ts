@@ -16,6 +16,8 @@ export interface WorkerDeps extends DeliveryDeps {
   readonly persistProgress?: () => Promise<void>;
   /** Whether this process still surely holds the Current's lease (checked before every attempt). */
   readonly leaseHeld?: (currentId: string) => boolean;
+  /** The SSRF guard's policy, for partners that connect by themselves. */
+  readonly policy?: import("../security/ssrf-guard.js").EndpointPolicy;
   /** The window of partners' rate limits (a minute; shorter in tests and the bench). */
   readonly rateWindowMs?: number;
 }
@@ -424,7 +426,7 @@ export class CurrentWorker {
   /** `laneScoped` (per-user order): a retry's wait holds back only this batch's lane, not the whole Current. */
   #deliver(events: StoredEvent[], laneScoped = false): Promise<boolean> {
     const { current, partner, settings, batching } = this.#spec;
-    return deliverBatch({ current, partner, settings, requestTimeoutMs: batching.requestTimeoutMs, state: this.#state }, this.#deps, {
+    return deliverBatch({ current, partner, settings, requestTimeoutMs: batching.requestTimeoutMs, state: this.#state, policy: this.#deps.policy }, this.#deps, {
       signal: this.#abort.signal,
       halted: () => this.#failing || this.#draining,
       halt: () => {

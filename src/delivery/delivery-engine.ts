@@ -219,6 +219,7 @@ export class DeliveryEngine {
         persistProgress: this.#o.store.kind === "postgres" ? () => (this.#persisting = this.#persisting.then(() => this.flushProgress())) : undefined,
         leaseHeld: (id) => this.#ownership.holds(id),
         rateWindowMs: this.#o.config.rateWindowMs,
+        policy: endpointPolicy(this.#o.config),
       },
     );
     this.#workers.set(current.id, worker);
@@ -249,7 +250,7 @@ export class DeliveryEngine {
     const partner = partnerById(current.partner);
     if (!partner) throw new Error(`unknown partner ${current.partner}`);
     const timeout = current.batching.requestTimeoutMs ?? this.#o.config.delivery.requestTimeoutMs;
-    return { current, partner, settings: this.#o.resolveSettings(current), requestTimeoutMs: timeout };
+    return { current, partner, settings: this.#o.resolveSettings(current), requestTimeoutMs: timeout, policy: endpointPolicy(this.#o.config) };
   }
 
   #batchSize(current: CurrentRecord): number {

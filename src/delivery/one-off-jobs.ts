@@ -35,7 +35,7 @@ export class OneOffJobs {
   async connectionCheck(current: CurrentRecord, settings?: ResolvedSettings): Promise<AttemptResult> {
     const t = settings ? { ...this.o.target({ ...current, secretsEnc: null }), settings } : this.o.target(current);
     const batch = { bodies: [], idempotencyKey: `${current.id}:check:${this.o.now()}` };
-    if (t.partner.deliver) return t.partner.deliver(batch, t.settings, AbortSignal.timeout(t.requestTimeoutMs), current);
+    if (t.partner.deliver) return t.partner.deliver(batch, t.settings, AbortSignal.timeout(t.requestTimeoutMs), current, t.policy ?? { allowPrivate: false });
     return this.o.sender.send(t.partner.buildRequest(batch, t.settings, this.o.now()), t.requestTimeoutMs);
   }
 
@@ -53,7 +53,7 @@ export class OneOffJobs {
     try {
       const batch = { bodies, idempotencyKey: `${current.id}:test:${now}`, events: bodies.map((_, i) => ({ seq: i, receivedAt: now })) };
       result = t.partner.deliver
-        ? await t.partner.deliver(batch, t.settings, AbortSignal.timeout(t.requestTimeoutMs), current)
+        ? await t.partner.deliver(batch, t.settings, AbortSignal.timeout(t.requestTimeoutMs), current, t.policy ?? { allowPrivate: false })
         : await this.o.sender.send(t.partner.buildRequest(batch, t.settings, now), t.requestTimeoutMs);
     } catch (error) {
       // e.g. a transformation removed the field Heap's identity is read from.

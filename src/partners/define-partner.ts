@@ -4,6 +4,7 @@
  * The delivery engine knows nothing partner-specific beyond this shape.
  */
 import type { AttemptResult } from "../delivery/attempt-outcome.js";
+import type { EndpointPolicy } from "../security/ssrf-guard.js";
 
 export type PartnerId = "heap" | "heap_api" | "custom_http" | "amplitude" | "mixpanel" | "segment" | "storage";
 
@@ -136,7 +137,7 @@ export interface PartnerDefinition {
    * A partner that does not post (storage): writes the batch itself; an empty batch is the
    * connection check. Used instead of `buildRequest` and the HTTP sender.
    */
-  deliver?(batch: OutgoingBatch, settings: ResolvedSettings, signal: AbortSignal, current: { readonly id: string; readonly workspace: string }): Promise<AttemptResult>;
+  deliver?(batch: OutgoingBatch, settings: ResolvedSettings, signal: AbortSignal, current: { readonly id: string; readonly workspace: string }, policy: EndpointPolicy): Promise<AttemptResult>;
   /** Batching defaults from the settings (a Current's own batching options still win). */
   batching?(settings: ResolvedSettings): { readonly lingerMs?: number; readonly maxBatchEvents?: number; readonly maxBatchBytes?: number };
   /** Where the Current sends, for display (default: the `endpoint` setting). */

@@ -145,4 +145,50 @@ describe("storage: Avro files like the original's", () => {
     await waitFor(async () => { const s = await ids(); return [...acked].every((id) => s.has(id)); }, 40_000, "every acknowledged event in a file");
     expect(acked.size).toBe(6000);
   });
+
+  it("kill -9 while uploading to S3 loses nothing, and every object in the bucket is a whole Avro file", async () => {
+    const root = tempDir("s3rver-kill-");
+    const dataDir = tempDir();
+    cleanup.push(() => rmSync(root, { recursive: true, force: true }), () => rmSync(dataDir, { recursive: true, force: true }));
+    const s3rver = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: root });
+    const { port } = await s3rver.run();
+    cleanup.push(() => s3rver.close());
+    const endpoint = `http://127.0.0.1:${port}`;
+    const client = new S3Client({ region: "us-east-1", endpoint, forcePathStyle: true, credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } });
+    await client.send(new CreateBucketCommand({ Bucket: "lake" }));
+    const box = { child: await startChild(dataDir) };
+    cleanup.push(() => { box.child.proc.kill("SIGKILL"); });
+    const api = async (method: string, path: string, body?: unknown, token = ADMIN) => {
+      const res = await fetch(`${box.child.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined });
+      return { status: res.status, body: (await res.json().catch(() => undefined)) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    };
+    const settings = { target: "s3", bucket: "lake", endpoint, forcePathStyle: true, accessKeyId: "S3RVER", secretAccessKey: "S3RVER", flushSeconds: 1, flushEvents: 300 };
+    const created = await api("POST", "/api/v1/currents", { name: "s3", partner: "storage", settings, events: TYPES });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await api("POST", `/api/v1/currents/${created.body.id}/launch`);
+    const acked = new Set<string>();
+    const objects = async () => ((await client.send(new ListObjectsV2Command({ Bucket: "lake" }))).Contents ?? []).map((o) => o.Key as string);
+    for (let b = 0; b < 10; b++) {
+      const batch = events(400, `s${b}`);
+      if ((await api("POST", "/v1/events", { events: batch }, INGEST)).status === 200) for (const e of batch) acked.add(e.id as string);
+      if (b === 5) {
+        await waitFor(async () => (await objects()).length > 0, 15_000, "some files uploaded before the kill");
+        box.child.proc.kill("SIGKILL");
+        await exited(box.child.proc);
+        box.child = await startChild(dataDir);
+      }
+    }
+    const read = async () => {
+      const seen = new Set<string>();
+      for (const key of await objects()) {
+        const obj = await client.send(new GetObjectCommand({ Bucket: "lake", Key: key }));
+        const { records } = await readAvro(Buffer.from(await (obj.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()));
+        expect(records.length, key).toBeGreaterThan(0);
+        for (const r of records) seen.add(String(r.id));
+      }
+      return seen;
+    };
+    await waitFor(async () => { const s = await read(); return [...acked].every((id) => s.has(id)); }, 40_000, "every acknowledged event in an object");
+    expect(acked.size).toBe(4000);
+  }, 90_000);
 });

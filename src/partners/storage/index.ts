@@ -43,10 +43,10 @@ export const storage = definePartner({
   buildRequest() {
     throw new Error("the storage partner writes files: it has no HTTP request");
   },
-  async deliver(batch, settings, signal, current): Promise<AttemptResult> {
+  async deliver(batch, settings, signal, current, policy): Promise<AttemptResult> {
     const started = performance.now();
     const latencyMs = () => Math.round((performance.now() - started) * 10) / 10;
-    const target = targetOf(settings);
+    const target = targetOf(settings, policy);
     const base = [clean(settings.prefix), `currents.${current.workspace}.${current.id}`].filter(Boolean).join("/");
     try {
       if (batch.bodies.length === 0) {

@@ -1,7 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
+import http from "node:http";
+import https from "node:https";
 import { DeleteObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { type EndpointPolicy, guardedLookup } from "../../security/ssrf-guard.js";
 import type { ResolvedSettings } from "../define-partner.js";
 
 /** Where files go: written whole or not at all, under a name that a retry overwrites. */
@@ -42,8 +46,11 @@ class DirectoryTarget implements StorageTarget {
 class S3Target implements StorageTarget {
   readonly #client: S3Client;
 
-  constructor(private readonly bucket: string, s: ResolvedSettings) {
+  constructor(private readonly bucket: string, s: ResolvedSettings, policy: EndpointPolicy) {
+    // Every connection goes through the SSRF guard's lookup, like the HTTP partners'.
+    const lookup = guardedLookup(policy) as never;
     this.#client = new S3Client({
+      requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, lookup }), httpsAgent: new https.Agent({ keepAlive: true, lookup }) }),
       region: String(s.region ?? "us-east-1"),
       ...(typeof s.endpoint === "string" && s.endpoint ? { endpoint: s.endpoint } : {}),
       forcePathStyle: s.forcePathStyle === true,
@@ -64,11 +71,11 @@ class S3Target implements StorageTarget {
 const targets = new Map<string, StorageTarget>();
 
 /** The target of these settings (kept while the settings stay the same). */
-export function targetOf(s: ResolvedSettings): StorageTarget {
-  const id = JSON.stringify([s.target, s.directory, s.endpoint, s.region, s.bucket, s.accessKeyId, s.secretAccessKey, s.forcePathStyle]);
+export function targetOf(s: ResolvedSettings, policy: EndpointPolicy): StorageTarget {
+  const id = JSON.stringify([s.target, s.directory, s.endpoint, s.region, s.bucket, s.accessKeyId, s.secretAccessKey, s.forcePathStyle, policy]);
   let t = targets.get(id);
   if (!t) {
-    t = s.target === "s3" ? new S3Target(String(s.bucket), s) : new DirectoryTarget(String(s.directory));
+    t = s.target === "s3" ? new S3Target(String(s.bucket), s, policy) : new DirectoryTarget(String(s.directory));
     targets.set(id, t);
     if (targets.size > 100) targets.delete(targets.keys().next().value as string);
   }
