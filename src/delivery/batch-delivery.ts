@@ -104,7 +104,8 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
       await sleep(200, control.signal);
       continue;
     }
-    const batch = { bodies, idempotencyKey, events: events.map((e) => ({ seq: e.seq, receivedAt: e.receivedAt })) };
+    // Positions and acceptance times only for a partner that writes files (no extra work per batch for the others).
+    const batch = { bodies, idempotencyKey, ...(partner.deliver ? { events: events.map((e) => ({ seq: e.seq, receivedAt: e.receivedAt })) } : {}) };
     const request: OutgoingRequest = partner.deliver ? { url: "", headers: {}, body: "" } : partner.buildRequest(batch, settings, deps.now(), target.state);
     const result = partner.deliver
       // Files are large and rare: a minute at least before an upload is given up (and retried).

@@ -80,6 +80,11 @@ export function defineSource(kind: SourceKind): SourceKind {
 /** A payload the provider sent that can never be read: answered with the kind's status, not retried. */
 export class UnreadablePayload extends Error {}
 
+/** The entries of an object that hold something (not undefined, null or ""): optional catalog properties. */
+export function present(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== ""));
+}
+
 /** Every own string or number value of an object, as strings (custom args, metadata, tags...). */
 export function stringValues(o: unknown): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { type Mapped, UnreadablePayload, defineSource, stringValues } from "./define-source.js";
+import { type Mapped, UnreadablePayload, defineSource, present, stringValues } from "./define-source.js";
 
 /** Signed timestamps further than this from now are refused (Mailgun names no number). */
 const WINDOW_S = 900;
@@ -61,16 +61,16 @@ export const mailgun = defineSource({
     const reason = [status.code, status.message ?? status.description].filter((x) => x !== undefined && x !== "").join(" ");
     switch (e.event) {
       case "accepted": return [{ ...base, type: "users.messages.email.Send", properties: {} }];
-      case "delivered": return [{ ...base, type: "users.messages.email.Delivery", properties: clean({ sending_ip: e.envelope?.["sending-ip"] }) }];
+      case "delivered": return [{ ...base, type: "users.messages.email.Delivery", properties: present({ sending_ip: e.envelope?.["sending-ip"] }) }];
       case "failed":
         return e.severity === "temporary"
-          ? [{ ...base, type: "users.messages.email.Deferral", properties: clean({ deferral_reason: reason, attempt_count: status["attempt-no"] === undefined ? undefined : Number(status["attempt-no"]) }) }]
-          : [{ ...base, type: "users.messages.email.Bounce", properties: clean({ bounce_reason: reason, is_drop: String(e.reason ?? "").startsWith("suppress-") ? true : undefined }) }];
-      case "opened": return [{ ...base, type: "users.messages.email.Open", properties: clean({ user_agent: e["client-info"]?.["user-agent"] }) }];
-      case "clicked": return [{ ...base, type: "users.messages.email.Click", properties: clean({ url: e.url, user_agent: e["client-info"]?.["user-agent"] }) }];
+          ? [{ ...base, type: "users.messages.email.Deferral", properties: present({ deferral_reason: reason, attempt_count: status["attempt-no"] === undefined ? undefined : Number(status["attempt-no"]) }) }]
+          : [{ ...base, type: "users.messages.email.Bounce", properties: present({ bounce_reason: reason, is_drop: String(e.reason ?? "").startsWith("suppress-") ? true : undefined }) }];
+      case "opened": return [{ ...base, type: "users.messages.email.Open", properties: present({ user_agent: e["client-info"]?.["user-agent"] }) }];
+      case "clicked": return [{ ...base, type: "users.messages.email.Click", properties: present({ url: e.url, user_agent: e["client-info"]?.["user-agent"] }) }];
       case "unsubscribed": return [{ ...base, type: "users.messages.email.Unsubscribe", properties: {} }];
       case "complained": return [{ ...base, type: "users.messages.email.MarkAsSpam", properties: {} }];
-      case "rejected": return [{ ...base, type: "users.messages.email.Abort", properties: clean({ abort_type: "rejected", abort_log: reason || (e.reject as { reason?: string } | undefined)?.reason }) }];
+      case "rejected": return [{ ...base, type: "users.messages.email.Abort", properties: present({ abort_type: "rejected", abort_log: reason || (e.reject as { reason?: string } | undefined)?.reason }) }];
       default: return [];
     }
   },
@@ -86,5 +86,3 @@ function tagIds(tags: unknown): Record<string, string> {
   }
   return out;
 }
-
-const clean = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== ""));

@@ -1,5 +1,5 @@
 import { EventWebhook, EventWebhookHeader } from "@sendgrid/eventwebhook";
-import { type Mapped, type ProviderEvent, UnreadablePayload, defineSource, stringValues } from "./define-source.js";
+import { type Mapped, type ProviderEvent, UnreadablePayload, defineSource, present, stringValues } from "./define-source.js";
 
 /** Signed requests older or newer than this are refused (SendGrid documents no tolerance). */
 const WINDOW_S = 600;
@@ -33,8 +33,6 @@ function typeOf(e: Record<string, unknown>): { type: string; properties: Record<
     default: return undefined;
   }
 }
-
-const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== ""));
 
 /** SendGrid's Signed Event Webhook (PARTNER-FORMATS.md section 1). */
 export const sendgrid = defineSource({
@@ -83,6 +81,6 @@ export const sendgrid = defineSource({
     const e = event.data as Record<string, unknown>;
     const t = typeOf(e);
     if (!t || typeof e.email !== "string" || typeof e.timestamp !== "number") return [];
-    return [{ type: t.type, time: e.timestamp, email: e.email, ids: stringValues(e), properties: defined(t.properties) }];
+    return [{ type: t.type, time: e.timestamp, email: e.email, ids: stringValues(e), properties: present(t.properties) }];
   },
 });

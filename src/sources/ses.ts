@@ -1,5 +1,5 @@
 import { X509Certificate, createVerify } from "node:crypto";
-import { type Mapped, type ProviderEvent, type Refusal, UnreadablePayload, defineSource } from "./define-source.js";
+import { type Mapped, type ProviderEvent, type Refusal, UnreadablePayload, defineSource, present } from "./define-source.js";
 import { SnsCertificates, confirmSubscription } from "./sns-certificates.js";
 
 /** SNS retries for at most an hour: an older message is refused. */
@@ -125,14 +125,12 @@ export const ses = defineSource({
       }
       case "Complaint": return each("users.messages.email.MarkAsSpam", ((e.complaint?.complainedRecipients as Array<{ emailAddress: string }> | undefined) ?? []).map((r) => ({ email: r.emailAddress })), e.complaint?.timestamp);
       // SES does not say which recipient opened or clicked: every recipient of the message (as anymail does).
-      case "Open": return each("users.messages.email.Open", all(clean({ user_agent: e.open?.userAgent })), e.open?.timestamp);
-      case "Click": return each("users.messages.email.Click", all(clean({ url: e.click?.link, user_agent: e.click?.userAgent })), e.click?.timestamp);
+      case "Open": return each("users.messages.email.Open", all(present({ user_agent: e.open?.userAgent })), e.open?.timestamp);
+      case "Click": return each("users.messages.email.Click", all(present({ url: e.click?.link, user_agent: e.click?.userAgent })), e.click?.timestamp);
       case "Reject": return each("users.messages.email.Bounce", all({ bounce_reason: String(e.reject?.reason ?? "rejected"), is_drop: true }), mail.timestamp);
-      case "DeliveryDelay": return each("users.messages.email.Deferral", all(clean({ deferral_reason: e.deliveryDelay?.delayType })), e.deliveryDelay?.timestamp);
-      case "Rendering Failure": return each("users.messages.email.Abort", all(clean({ abort_type: "rendering_failure", abort_log: e.failure?.errorMessage })), mail.timestamp);
+      case "DeliveryDelay": return each("users.messages.email.Deferral", all(present({ deferral_reason: e.deliveryDelay?.delayType })), e.deliveryDelay?.timestamp);
+      case "Rendering Failure": return each("users.messages.email.Abort", all(present({ abort_type: "rendering_failure", abort_log: e.failure?.errorMessage })), mail.timestamp);
       default: return [];
     }
   },
 });
-
-const clean = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== ""));

@@ -1,5 +1,5 @@
 import twilio from "twilio";
-import { type Mapped, UnreadablePayload, defineSource } from "./define-source.js";
+import { type Mapped, UnreadablePayload, defineSource, present } from "./define-source.js";
 
 const STATUS: Record<string, string> = {
   sent: "users.messages.sms.CarrierSend",
@@ -86,7 +86,7 @@ export const twilioSms = defineSource({
     if (!type || !p.To) return [];
     return [{
       type, time: dlrSeconds(p.RawDlrDoneDate) ?? Date.now() / 1000, phone: p.To, ids,
-      properties: Object.fromEntries(Object.entries({ to_phone_number: p.To, from_phone_number: p.From, provider_error_code: p.ErrorCode, error: p.ErrorMessage }).filter(([, v]) => v)),
+      properties: present({ to_phone_number: p.To, from_phone_number: p.From, provider_error_code: p.ErrorCode, error: p.ErrorMessage }),
     }];
   },
 });

@@ -1,4 +1,5 @@
 import { VERSION } from "../../version.js";
+import { baseOf } from "../analytics-common.js";
 import { definePartner, type OutgoingRequest, type ResolvedSettings } from "../define-partner.js";
 import {
   type Cuts, DEFAULT_USER_PROPERTIES, type HeapEncodeSettings, type HeapTrackEvent, UserPropertiesSeen, heapIdentity, heapTrackEvent, heapUserProperties, identityProblem,
@@ -11,8 +12,7 @@ export const HEAP_TEST_IDENTITY = "currents-test";
 
 type Json = Parameters<typeof heapTrackEvent>[0];
 
-const base = (s: Readonly<Record<string, unknown>>) =>
-  (typeof s.baseUrl === "string" && s.baseUrl !== "" ? s.baseUrl : HEAP_REGIONS[String(s.region ?? "us")] ?? HEAP_REGIONS.us as string).replace(/\/+$/, "");
+const base = (s: Readonly<Record<string, unknown>>) => baseOf(s, HEAP_REGIONS);
 
 const encodeSettings = (s: ResolvedSettings): HeapEncodeSettings => ({
   identity: typeof s.identity === "string" && s.identity !== "" ? s.identity : "external_user_id",
