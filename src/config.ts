@@ -60,6 +60,19 @@ export interface Config {
   readonly rateWindowMs: number;
   /** Connections each process may open to PostgreSQL. @defaultValue 10 */
   readonly dbPoolMax: number;
+  /**
+   * JetStream mode: the event log lives in a NATS JetStream stream (`nats://host:port`, several
+   * servers comma-separated); everything else stays in PostgreSQL (`databaseUrl`, required).
+   */
+  readonly nats?: {
+    readonly servers: string;
+    /** The stream's name, also the first token of its subjects. @defaultValue "currents" */
+    readonly stream: string;
+    /** Partitions, fixed when the stream is created. @defaultValue 32 */
+    readonly partitions: number;
+    /** Copies of each message in a cluster (3 in production). @defaultValue 1 */
+    readonly replicas: number;
+  };
   /** How long a process holds a Current (or a job) without renewing it. @defaultValue 15_000 */
   readonly leaseMs: number;
   /** Notices by email: `smtp://user:pass@host:port` (never logged). */
@@ -189,6 +202,12 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     databaseUrl: url("DATABASE_URL", ["postgres:", "postgresql:"]),
     rateWindowMs: int("CURRENTS_RATE_WINDOW_MS", env.CURRENTS_RATE_WINDOW_MS, 60_000, 100, 3_600_000),
     dbPoolMax: int("CURRENTS_DB_POOL_MAX", env.CURRENTS_DB_POOL_MAX, 10, 2, 1000),
+    nats: env.CURRENTS_NATS_URL ? {
+      servers: natsServers(env.CURRENTS_NATS_URL, problems),
+      stream: env.CURRENTS_NATS_STREAM || "currents",
+      partitions: int("CURRENTS_NATS_PARTITIONS", env.CURRENTS_NATS_PARTITIONS, 32, 1, 1024),
+      replicas: int("CURRENTS_NATS_REPLICAS", env.CURRENTS_NATS_REPLICAS, 1, 1, 5),
+    } : undefined,
     leaseMs: int("CURRENTS_LEASE_MS", env.CURRENTS_LEASE_MS, 15_000, 1_000, 600_000),
     smtpUrl: url("CURRENTS_SMTP_URL", ["smtp:", "smtps:"]),
     smtpFrom: env.CURRENTS_SMTP_FROM || undefined,
@@ -197,8 +216,24 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
   if (config.databaseUrl && !masterKey) {
     problems.push("DATABASE_URL (server mode) needs CURRENTS_MASTER_KEY: every process must seal and open secrets with the same key");
   }
+  if (config.nats && !config.databaseUrl) {
+    problems.push("CURRENTS_NATS_URL (JetStream mode) needs DATABASE_URL: Currents, keys, positions and dead letters live in PostgreSQL");
+  }
+  if (config.nats && !/^[A-Za-z0-9_-]{1,32}$/.test(config.nats.stream)) problems.push("CURRENTS_NATS_STREAM must be 1-32 letters, digits, '-' or '_'");
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `nats://a:4222,nats://b:4222` -> "a:4222,b:4222" checked one by one. */
+function natsServers(raw: string, problems: string[]): string {
+  for (const s of raw.split(",")) {
+    try {
+      if (new URL(s.trim()).protocol !== "nats:") problems.push("CURRENTS_NATS_URL must be nats:// URLs");
+    } catch {
+      problems.push("CURRENTS_NATS_URL must be nats:// URLs, comma-separated");
+    }
+  }
+  return raw;
 }
 
 /** The SSRF guard's policy from the configuration. */

@@ -72,6 +72,8 @@ export interface CurrentProgress {
 /** A change to a Current's progress: counters are added, the rest replaced when given. */
 export interface ProgressUpdate {
   readonly currentId: string;
+  /** JetStream mode: `ackedSeq` is this partition's (of `of`); the Current's own position is the lowest of them. */
+  readonly partition?: { readonly index: number; readonly of: number };
   readonly ackedSeq?: number;
   readonly deliveredDelta?: number;
   readonly failedAttemptsDelta?: number;

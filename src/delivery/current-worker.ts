@@ -4,6 +4,7 @@ import type { EventLog, StoredEvent } from "../store/port.js";
 import { type DeliveryDeps, deliverBatch } from "./batch-delivery.js";
 import { type BatchCharge, RateGate } from "./rate-gate.js";
 import { Wakeup, sleep } from "./wakeup.js";
+import { slotOf, userKeyOfText } from "../catalog/user-key.js";
 
 export type { AttemptRecord } from "./batch-delivery.js";
 
@@ -310,17 +311,7 @@ export class CurrentWorker {
   #laneOf(e: StoredEvent): number {
     let lane = this.#laneCache.get(e);
     if (lane !== undefined) return lane;
-    let key = "";
-    try {
-      const user = (JSON.parse(e.body) as { user?: Record<string, unknown> }).user ?? {};
-      const v = user.user_id ?? user.external_user_id ?? user.device_id;
-      key = typeof v === "string" || typeof v === "number" ? String(v) : "";
-    } catch {
-      key = "";
-    }
-    let h = 0x811c9dc5; // FNV-1a
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-    lane = (h >>> 0) % this.#lanes;
+    lane = slotOf(userKeyOfText(e.body), this.#lanes);
     this.#laneCache.set(e, lane);
     return lane;
   }

@@ -14,6 +14,8 @@ export interface NewEvent {
   readonly type: string;
   /** The event as JSON text, stored and delivered as is. */
   readonly body: string;
+  /** Its user's key (see catalog/user-key.ts) when the caller already parsed it; else read from the body where needed. */
+  readonly userKey?: string;
 }
 
 export interface StoredEvent {
@@ -37,6 +39,8 @@ export interface ReadEventsQuery extends EventSelection {
   readonly limit: number;
   /** Look at no more than this many stored events (matching or not) in one call. */
   readonly scanLimit: number;
+  /** JetStream mode: only the events of this partition (of `Store.partitions`). */
+  readonly partition?: number;
 }
 
 export interface ReadEventsResult {
@@ -64,6 +68,11 @@ export interface EventLog {
   deleteUpTo(uptoSeq: number, maxRows: number): Promise<number>;
   /** Forgets event ids seen before `seenBefore`, at most `maxRows` at a time. */
   pruneDedupe(seenBefore: number, maxRows: number): Promise<number>;
+  /**
+   * About how many events are stored after `afterSeq`, where seqs are not dense (JetStream
+   * mode); absent when `headSeq() - afterSeq` already says it.
+   */
+  eventsAfter?(afterSeq: number): Promise<number>;
 }
 
 export interface IngestKeyRecord {
@@ -191,6 +200,8 @@ export interface ConfigRepository {
   pruneAudit(before: number, maxRows: number): Promise<number>;
 
   getProgress(currentId: string): Promise<CurrentProgress | undefined>;
+  /** JetStream mode: each partition's acked position of a Current (partitions not yet written are absent). */
+  partitionPositions?(currentId: string): Promise<Map<number, number>>;
   /** Applies several progress updates in one transaction. */
   updateProgress(updates: readonly ProgressUpdate[]): Promise<void>;
 }
@@ -285,7 +296,9 @@ export interface SourceStore {
 }
 
 export interface Store {
-  readonly kind: "sqlite" | "postgres";
+  readonly kind: "sqlite" | "postgres" | "jetstream";
+  /** JetStream mode: the event log's partitions; each (Current, partition) is delivered on its own. */
+  readonly partitions?: number;
   readonly sources: SourceStore;
   readonly events: EventLog;
   readonly config: ConfigRepository;

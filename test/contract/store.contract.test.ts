@@ -3,15 +3,19 @@ import pg from "pg";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { CurrentRecord } from "../../src/currents/model.js";
 import type { Store } from "../../src/store/port.js";
+import { openJetStreamStore } from "../../src/store/jetstream/index.js";
 import { openPostgresStore } from "../../src/store/postgres/index.js";
 import { openSqliteStore } from "../../src/store/sqlite/index.js";
 import { tempDir } from "../support/harness.js";
+import { NATS_URL, deleteStreams, freshStreamName } from "../support/nats.js";
 import { createDatabase, dropDatabase } from "../support/postgres.js";
 
 /**
  * The storage port's contract, written once and run against every adapter. Every case opens
  * a store of its own (a fresh data dir, a fresh database), so no case depends on another's
- * order or leftovers. Skipped: nothing. (Behaviour only one adapter has: SQLite's writer
+ * order or leftovers. Skipped: nothing. Seqs are compared by order, never by value: they grow in
+ * acceptance order and are never reused, but only the embedded and PostgreSQL logs number them
+ * densely (JetStream's are message seq x 1024 + the index in the message). (Behaviour only one adapter has: SQLite's writer
  * thread and tail cache are covered in test/unit and test/e2e/store-failures; PostgreSQL's
  * many processes in test/e2e/server-mode.test.ts.)
  */
@@ -76,6 +80,41 @@ function postgresAdapter(): Adapter {
   };
 }
 
+function jetstreamAdapter(): Adapter {
+  const dbs: string[] = [];
+  const streams: string[] = [];
+  const open = (url: string, stream: string) => openJetStreamStore({
+    url, dedupeWindowMs: HOUR, poolMax: 4, servers: NATS_URL, stream, partitions: 4, replicas: 1, retentionMs: 7 * 24 * HOUR,
+  });
+  return {
+    name: "jetstream",
+    async fresh() {
+      const db = await createDatabase();
+      const stream = freshStreamName();
+      dbs.push(db.name);
+      streams.push(stream);
+      return {
+        store: await open(db.url, stream),
+        second: () => open(db.url, stream),
+        newerSchema: async () => {
+          const other = await createDatabase();
+          dbs.push(other.name);
+          const c = new pg.Client({ connectionString: other.url });
+          await (await openPostgresStore({ url: other.url, dedupeWindowMs: HOUR })).close();
+          await c.connect();
+          await c.query("INSERT INTO schema_migrations VALUES (999, 'from the future', 0)");
+          await c.end();
+          return () => open(other.url, stream);
+        },
+      };
+    },
+    cleanup: async () => {
+      for (const d of dbs) await dropDatabase(d);
+      await deleteStreams(streams);
+    },
+  };
+}
+
 const current = (id: string, events = ["t.a"], over: Partial<CurrentRecord> = {}): CurrentRecord => ({
   id, workspace: "w1", name: `Current ${id}`, partner: "heap", contactEmail: null, settings: { endpoint: "https://example.com/h" },
   secretsEnc: "sealed", secretHints: { bearerToken: "abcd" }, events, transformations: [], batching: {}, status: "draft",
@@ -84,7 +123,7 @@ const current = (id: string, events = ["t.a"], over: Partial<CurrentRecord> = {}
 const zero = { ackedSeq: 0, delivered: 0, failedAttempts: 0, deadLettered: 0, expired: 0, valuesCut: 0, lastDeliveredAt: null, lastError: null, lastErrorAt: null };
 const ev = (id: string, type = "t.a", workspace = "w1", body = `{"id":"${id}","type":"${type}","n":[1, 2]}`) => ({ workspace, id, type, body });
 
-describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage contract", ({ make }) => {
+describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }, { make: jetstreamAdapter }])("storage contract", ({ make }) => {
   const adapter = make();
   const open: Store[] = [];
   /** A fresh store with workspaces w1 and w2 (and, on request, three events: 1 t.a, 2 t.b in w1; 3 t.a in w2). */
@@ -97,6 +136,23 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
     return { ...f, store: f.store, second: f.second && (async () => { const s = await f.second!(); open.push(s); return s; }) };
   };
   afterEach(async () => { for (const s of open.splice(0)) await s.close(); });
+  /** Every stored event of both workspaces, in seq order. */
+  const everything = async (store: Store) => {
+    const out: Array<{ seq: number; type: string; workspace: string; id: string | undefined }> = [];
+    for (const workspace of ["w1", "w2"]) {
+      for (let after = 0; ;) {
+        const r = await store.events.read({ workspace, types: ["t.a", "t.b"], afterSeq: after, limit: 5_000, scanLimit: 50_000 });
+        for (const e of r.events) out.push({ seq: e.seq, type: e.type, workspace, id: (JSON.parse(e.body) as { id?: string }).id });
+        if (r.scannedTo === after) break;
+        after = r.scannedTo;
+      }
+    }
+    return out.sort((a, b) => a.seq - b.seq);
+  };
+  const seqOfId = async (store: Store) => {
+    const all = await everything(store);
+    return (id: string) => all.find((e) => e.id === id)?.seq ?? NaN;
+  };
   afterAll(() => adapter.cleanup());
 
   describe(adapter.name, () => {
@@ -106,29 +162,37 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       const [a, b] = await Promise.all([store.events.append([ev("1"), ev("2", "t.b"), ev("1")], now), store.events.append([ev("2", "t.b"), ev("3", "t.a", "w2")], now)]);
       expect(a).toEqual(["stored", "stored", "duplicate"]);
       expect(b).toEqual(["duplicate", "stored"]);
-      expect(await store.events.headSeq()).toBe(3);
+      const seq = await seqOfId(store);
+      const head = await store.events.headSeq();
+      expect(head).toBeGreaterThanOrEqual(Math.max(seq("1"), seq("2"), seq("3")));
       expect(await store.events.size()).toBe(3);
       const all = await store.events.read({ workspace: "w1", types: ["t.a", "t.b"], afterSeq: 0, limit: 10, scanLimit: 100 });
-      expect(all.events.map((e) => [e.seq, e.type, e.receivedAt, e.body])).toEqual([[1, "t.a", now, ev("1").body], [2, "t.b", now, ev("2", "t.b").body]]);
-      expect(all.scannedTo).toBe(3);
+      expect(all.events.map((e) => [e.seq, e.type, e.receivedAt, e.body])).toEqual([[seq("1"), "t.a", now, ev("1").body], [seq("2"), "t.b", now, ev("2", "t.b").body]]);
+      expect(seq("1")).toBeLessThan(seq("2"));
+      expect(all.scannedTo).toBeGreaterThanOrEqual(seq("2"));
+      expect((await store.events.read({ workspace: "w1", types: ["t.a", "t.b"], afterSeq: head, limit: 10, scanLimit: 100 })).events).toEqual([]);
       // Past the window, an id counts as new again.
       expect(await store.events.append([ev("1")], now + HOUR + 1)).toEqual(["stored"]);
-      expect(await store.events.headSeq()).toBe(4);
+      expect(await store.events.headSeq()).toBeGreaterThan(head);
     });
 
     it("reads by selection with a limit and a scan limit, counts, and finds a seq by time", async () => {
       const { store } = await fresh(true);
       await store.events.append([ev("4")], 2_000_000);
+      const seq = await seqOfId(store);
       const r1 = await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: 0, limit: 1, scanLimit: 100 });
-      expect(r1).toEqual({ events: [expect.objectContaining({ seq: 1 })], scannedTo: 1 });
-      expect(await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: 1, limit: 10, scanLimit: 2 })).toEqual({ events: [], scannedTo: 3 });
-      expect(await store.events.read({ workspace: "w1", types: [], afterSeq: 0, limit: 10, scanLimit: 100 })).toEqual({ events: [], scannedTo: 4 });
+      expect(r1).toEqual({ events: [expect.objectContaining({ seq: seq("1") })], scannedTo: seq("1") });
+      // A small scan limit still moves on, and returns only what the selection holds.
+      const r2 = await store.events.read({ workspace: "w1", types: ["t.a"], afterSeq: seq("1"), limit: 10, scanLimit: 2 });
+      expect(r2.scannedTo).toBeGreaterThanOrEqual(seq("2"));
+      expect(r2.events.map((e) => e.seq).every((s) => s === seq("4"))).toBe(true);
+      expect(await store.events.read({ workspace: "w1", types: [], afterSeq: 0, limit: 10, scanLimit: 100 })).toEqual({ events: [], scannedTo: await store.events.headSeq() });
       expect(await store.events.count({ workspace: "w1", types: ["t.a", "t.b"] }, 0)).toEqual({ count: 3, oldestReceivedAt: 1_000_000 });
-      expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, 0, 3)).count).toBe(1);
+      expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, 0, seq("3"))).count).toBe(1);
       expect(await store.events.count({ workspace: "w1", types: [] }, 0)).toEqual({ count: 0, oldestReceivedAt: null });
-      expect(await store.events.seqBefore(1_000_001)).toBe(3);
-      expect(await store.events.seqBefore(2_000_001)).toBe(4);
-      expect(await store.events.seqBefore(0)).toBe(0);
+      expect(await store.events.seqBefore(1_000_001)).toBe(seq("3"));
+      expect(await store.events.seqBefore(2_000_001)).toBe(seq("4"));
+      expect(await store.events.seqBefore(0)).toBeLessThan(seq("1"));
     });
 
     it("counts across many buckets exactly as a scan would, also after retention (bounded counting)", async () => {
@@ -137,20 +201,26 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       for (let i = 0; i < n; i += 1_000) {
         await store.events.append(Array.from({ length: 1_000 }, (_, k) => ev(`b${i + k}`, (i + k) % 3 === 0 ? "t.b" : "t.a", (i + k) % 7 === 0 ? "w2" : "w1", "{}")), 10 + Math.floor((i + 1_000) / 10_000));
       }
-      const expected = (after: number, to = n, types = ["t.a"]) => {
-        let c = 0;
-        for (let s = after + 1; s <= to; s++) if (types.includes((s - 1) % 3 === 0 ? "t.b" : "t.a") && (s - 1) % 7 !== 0) c++;
-        return c;
-      };
-      for (const after of [0, 1, 16_383, 16_384, 16_385, 20_000, 32_767, 39_999]) {
-        expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, after)).count, `after ${after}`).toBe(expected(after));
+      // The brute-force answer, from every stored event read back (their k-th seq is `at(k)`).
+      const all = await everything(store);
+      expect(all.length).toBe(n);
+      const at = (k: number) => (all[k - 1] as { seq: number }).seq;
+      const head = await store.events.headSeq();
+      const expected = (after: number, to = head, types = ["t.a"]) =>
+        all.filter((e) => e.seq > after && e.seq <= to && e.workspace === "w1" && types.includes(e.type)).length;
+      for (const k of [0, 1, 16_383, 16_384, 16_385, 20_000, 32_767, 39_999]) {
+        const after = k === 0 ? 0 : at(k);
+        expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, after)).count, `after the ${k}th`).toBe(expected(after));
       }
-      expect((await store.events.count({ workspace: "w1", types: ["t.a", "t.b"] }, 100, 33_000)).count).toBe(expected(100, 33_000, ["t.a", "t.b"]));
-      expect((await store.events.count({ workspace: "w1", types: ["t.b"] }, 16_000)).oldestReceivedAt).toBe(11);
+      expect((await store.events.count({ workspace: "w1", types: ["t.a", "t.b"] }, at(100), at(33_000))).count).toBe(expected(at(100), at(33_000), ["t.a", "t.b"]));
+      expect((await store.events.count({ workspace: "w1", types: ["t.b"] }, at(16_000))).oldestReceivedAt).toBe(11);
       let gone = 0;
-      for (let k = 0; k < 4; k++) gone += await store.events.deleteUpTo(33_000, 10_000);
-      expect(gone).toBe(33_000);
-      expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, 33_000)).count).toBe(expected(33_000));
+      for (let k = 0; k < 4; k++) gone += await store.events.deleteUpTo(at(33_000), 10_000);
+      // Every event up to the seq goes, but JetStream deletes whole messages: the events that share one with a later event stay.
+      expect(gone).toBeLessThanOrEqual(33_000);
+      expect(gone).toBeGreaterThan(33_000 - 1_000);
+      expect(await store.events.size()).toBe(n - gone);
+      expect((await store.events.count({ workspace: "w1", types: ["t.a"] }, at(33_000))).count).toBe(expected(at(33_000)));
     });
 
     it("two appenders and a reader at once: the reader's cursor sees every event exactly once", async () => {
@@ -182,7 +252,8 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
     it("retention deleting while a reader goes through the log: reads go on, from the oldest kept", async () => {
       const { store } = await fresh();
       for (let i = 0; i < 10; i++) await store.events.append(Array.from({ length: 500 }, (_, k) => ev(`r${i}-${k}`)), 5);
-      const deleting = (async () => { let n = 0; for (let k = 0; k < 10; k++) n += await store.events.deleteUpTo(2_500, 250); return n; })();
+      const upto = (await everything(store))[2_499]?.seq ?? NaN;
+      const deleting = (async () => { let n = 0; for (let k = 0; k < 10; k++) n += await store.events.deleteUpTo(upto, 250); return n; })();
       let after = 0;
       let got = 0;
       for (;;) {
@@ -193,20 +264,22 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }])("storage con
       }
       expect(await deleting).toBe(2_500);
       expect(got).toBeGreaterThanOrEqual(2_500);
-      expect(after).toBe(5_000);
+      expect(after).toBe(await store.events.headSeq());
     });
 
     it("deletes up to a seq in chunks and prunes old ids; seqs are never reused", async () => {
       const { store } = await fresh(true);
+      const s3 = (await seqOfId(store))("3");
       await store.events.append([ev("1")], 1_000_000 + HOUR + 1); // seen again later
-      expect(await store.events.deleteUpTo(3, 2)).toBe(2);
-      expect(await store.events.deleteUpTo(3, 2)).toBe(1);
-      expect(await store.events.deleteUpTo(3, 2)).toBe(0);
+      expect(await store.events.deleteUpTo(s3, 2)).toBe(2);
+      expect(await store.events.deleteUpTo(s3, 2)).toBe(1);
+      expect(await store.events.deleteUpTo(s3, 2)).toBe(0);
       expect(await store.events.pruneDedupe(1_000_001, 10)).toBe(2); // "2" and "3"; "1" was seen again later
-      expect(await store.events.deleteUpTo(10, 10)).toBe(1);
+      const last = await store.events.headSeq();
+      expect(await store.events.deleteUpTo(last, 10)).toBe(1);
       expect(await store.events.size()).toBe(0);
       expect(await store.events.append([ev("5")], 2 * HOUR)).toEqual(["stored"]);
-      expect(await store.events.headSeq()).toBe(5);
+      expect((await seqOfId(store))("5")).toBeGreaterThan(last);
     });
 
     it("keeps settings, workspaces (strict or not) and ingest keys", async () => {

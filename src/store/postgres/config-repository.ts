@@ -96,7 +96,10 @@ export class PostgresConfigRepository implements ConfigRepository {
     await this.#tx(async (client) => {
       written = ((await client.query(`UPDATE currents SET ${columns.map((k, i) => `${k} = $${i + 3}`).join(", ")}, version = version + 1 WHERE id = $1 AND version = $2`,
         [c.id, c.version, ...columns.map((k) => row[k])])).rowCount ?? 0) > 0;
-      if (written && setAckedSeq !== undefined) await client.query("UPDATE current_progress SET acked_seq = $2 WHERE current_id = $1", [c.id, setAckedSeq]);
+      if (written && setAckedSeq !== undefined) {
+        await client.query("UPDATE current_progress SET acked_seq = $2 WHERE current_id = $1", [c.id, setAckedSeq]);
+        await client.query("DELETE FROM partition_positions WHERE current_id = $1", [c.id]);
+      }
     });
     return written;
   }
@@ -174,6 +177,11 @@ export class PostgresConfigRepository implements ConfigRepository {
     return this.#run("DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < $1 ORDER BY at LIMIT $2)", [before, maxRows]);
   }
 
+  async partitionPositions(currentId: string): Promise<Map<number, number>> {
+    const rows = await this.#rows<{ partition: number; acked_seq: number }>("SELECT partition, acked_seq FROM partition_positions WHERE current_id = $1", [currentId]);
+    return new Map(rows.map((r) => [r.partition, r.acked_seq]));
+  }
+
   async getProgress(currentId: string): Promise<CurrentProgress | undefined> {
     const r = (await this.#rows<ProgressRow>("SELECT * FROM current_progress WHERE current_id = $1", [currentId]))[0];
     return r && toProgress(r);
@@ -184,6 +192,14 @@ export class PostgresConfigRepository implements ConfigRepository {
     await this.#tx(async (client) => {
       for (const u of updates) {
         const p = progressParams(u);
+        const part = u.partition;
+        if (part && u.ackedSeq !== undefined) {
+          // JetStream mode: the partition's position; the Current's is the lowest once every partition wrote one.
+          await client.query(`INSERT INTO partition_positions (current_id, partition, acked_seq)
+            SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM currents WHERE id = $1)
+            ON CONFLICT (current_id, partition) DO UPDATE SET acked_seq = greatest(partition_positions.acked_seq, excluded.acked_seq)`,
+          [u.currentId, part.index, u.ackedSeq]);
+        }
         await client.query(`UPDATE current_progress SET
             acked_seq = greatest(acked_seq, coalesce($2, acked_seq)),
             delivered = delivered + $3, failed_attempts = failed_attempts + $4, dead_lettered = dead_lettered + $5,
@@ -191,7 +207,12 @@ export class PostgresConfigRepository implements ConfigRepository {
             last_error = CASE WHEN $8 = 1 THEN $9 ELSE last_error END, last_error_at = coalesce($10, last_error_at),
             values_cut = values_cut + $11
           WHERE current_id = $1`,
-        [p.currentId, p.ackedSeq, p.deliveredDelta, p.failedAttemptsDelta, p.deadLetteredDelta, p.expiredDelta, p.lastDeliveredAt, p.setError, p.lastError, p.lastErrorAt, p.valuesCutDelta]);
+        [p.currentId, part ? null : p.ackedSeq, p.deliveredDelta, p.failedAttemptsDelta, p.deadLetteredDelta, p.expiredDelta, p.lastDeliveredAt, p.setError, p.lastError, p.lastErrorAt, p.valuesCutDelta]);
+        if (part && u.ackedSeq !== undefined) {
+          await client.query(`UPDATE current_progress SET acked_seq = greatest(acked_seq, m.lowest)
+            FROM (SELECT min(acked_seq) AS lowest FROM partition_positions WHERE current_id = $1 HAVING count(*) >= $2) m
+            WHERE current_id = $1`, [u.currentId, part.of]);
+        }
       }
     });
   }

@@ -4,13 +4,7 @@ import { type BucketQueries, type CountResult, bucketOf, countByBuckets } from "
 import { readResult, readUpper } from "../read-window.js";
 import { seqBeforeBySearch } from "../seq-before.js";
 import { guarded } from "./errors.js";
-
-interface PendingAppend {
-  readonly events: readonly NewEvent[];
-  readonly now: number;
-  resolve(outcomes: AppendOutcome[]): void;
-  reject(error: unknown): void;
-}
+import { AppendGroups, type PendingAppend } from "../append-groups.js";
 
 /** Any constant: the advisory lock that orders appends (seq order = commit order). */
 const APPEND_LOCK = 7_341_002;
@@ -51,42 +45,26 @@ SELECT ord::int AS ord, seq FROM numbered`;
  * every event below N, and a cursor never skips an event committed late.
  */
 export class PostgresEventLog implements EventLog {
-  #pending: PendingAppend[] = [];
-  #flushing: Promise<void> | undefined;
+  readonly #groups = new AppendGroups((batch) => guarded(() => this.#write(batch)), async (batch, error) => {
+    if (error instanceof StoreUnavailableError || batch.length === 1) {
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    // Something in one request failed the whole group: each request is written alone,
+    // so it fails only itself and the others' events are stored.
+    for (const p of batch) {
+      try {
+        p.resolve((await guarded(() => this.#write([p])))[0] as AppendOutcome[]);
+      } catch (own) {
+        p.reject(own);
+      }
+    }
+  });
 
   constructor(private readonly pool: pg.Pool, private readonly dedupeWindowMs: number) {}
 
   append(events: readonly NewEvent[], now: number): Promise<AppendOutcome[]> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ events, now, resolve, reject });
-      this.#flushing ??= this.#flushLoop();
-    });
-  }
-
-  async #flushLoop(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
-      try {
-        const outcomes = await guarded(() => this.#write(batch));
-        batch.forEach((p, i) => p.resolve(outcomes[i] as AppendOutcome[]));
-      } catch (error) {
-        if (error instanceof StoreUnavailableError || batch.length === 1) {
-          for (const p of batch) p.reject(error);
-          continue;
-        }
-        // Something in one request failed the whole group: each request is written alone,
-        // so it fails only itself and the others' events are stored.
-        for (const p of batch) {
-          try {
-            p.resolve((await guarded(() => this.#write([p])))[0] as AppendOutcome[]);
-          } catch (own) {
-            p.reject(own);
-          }
-        }
-      }
-    }
-    this.#flushing = undefined;
+    return this.#groups.append(events, now);
   }
 
   async #write(batch: PendingAppend[]): Promise<AppendOutcome[][]> {
@@ -190,7 +168,7 @@ export class PostgresEventLog implements EventLog {
   }
 
   /** Resolves once every append requested so far is committed or failed (before closing). */
-  async drain(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
+  drain(): Promise<void> {
+    return this.#groups.drain();
   }
 }

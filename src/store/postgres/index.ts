@@ -25,8 +25,8 @@ const types = {
     oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
-/** Opens the server-mode store: a connection pool, migrated to this version's schema. */
-export async function openPostgresStore(o: PostgresStoreOptions): Promise<Store> {
+/** A connection pool to the database, migrated to this version's schema (server mode, and JetStream mode's configuration). */
+export async function connectPostgres(o: PostgresStoreOptions): Promise<{ pool: pg.Pool; connection: pg.ClientConfig }> {
   // Every query has a deadline: the server cancels a statement after 10 s, the client gives up
   // after 15 s (a hung database or network), so no caller waits forever and leases can fence.
   const connection: pg.ClientConfig = {
@@ -45,6 +45,12 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Store>
     await pool.end().catch(() => undefined);
     throw new Error(`could not prepare the database: ${(error as Error).message}`, { cause: error });
   }
+  return { pool, connection };
+}
+
+/** Opens the server-mode store: everything, events included, in PostgreSQL. */
+export async function openPostgresStore(o: PostgresStoreOptions): Promise<Store> {
+  const { pool, connection } = await connectPostgres(o);
   const events = new PostgresEventLog(pool, o.dedupeWindowMs);
   const listener = new AppendedListener(connection, o.logger);
   return assembleStore({

@@ -119,6 +119,16 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
       CREATE INDEX source_unmapped_by_source ON source_unmapped (source_id, id);
     `,
   },
+  {
+    version: 8,
+    name: "JetStream mode: each (Current, partition)'s acked position",
+    sql: `
+      CREATE TABLE partition_positions (
+        current_id text NOT NULL REFERENCES currents (id) ON DELETE CASCADE, partition integer NOT NULL, acked_seq bigint NOT NULL,
+        PRIMARY KEY (current_id, partition)
+      );
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */
