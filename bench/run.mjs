@@ -1,11 +1,14 @@
 // `npm run bench`: Currents on the embedded store against a pass-through relay and a BullMQ
 // build of the same flow, measured side by side in one run. Prints a table, writes JSON.
 // Sizes: BENCH_EVENTS (default 200000), BENCH_BACKLOG (1000000), BENCH_RUNS (3).
-// Server mode uses the PostgreSQL at BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres).
+// Server mode uses the PostgreSQL at BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres);
+// JetStream mode also the NATS server at BENCH_NATS_URL (default nats://127.0.0.1:4222).
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { FakeHeap } from "../dist/receiver/fake-heap.js";
 import { makeBodies, median, peakRssMb, percentile, produce, rssMb, startProcess, startReceiver, stopProcess } from "./lib.mjs";
@@ -19,11 +22,18 @@ const MEMORY_EVENTS = Number(process.env.BENCH_MEMORY_EVENTS ?? 2_000_000);
 const HEAP_EVENTS = Number(process.env.BENCH_HEAP_EVENTS ?? 5_000);
 // Heap's limit is 15,000 events a minute per app; the bench shortens the window (same limit per minute).
 const HEAP_WINDOW_MS = Number(process.env.BENCH_HEAP_WINDOW_MS ?? 2_000);
-// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, ordered, bullmq, ingest, fresh, backlog, fanout, pg, steady, memory, heap).
+// BENCH_ONLY=e2e,ingest,... runs some scenarios only (relay, e2e, ordered, bullmq, ingest, fresh, backlog, fanout, pg, js, steady, memory, heap).
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(",")) : null;
 const wanted = (name) => !ONLY || ONLY.has(name);
 const ADMIN = "bench-admin-token-0123456789";
 const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const NATS_URL = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
+
+async function deleteStream(name) {
+  const nc = await connect({ servers: NATS_URL.replace(/^nats:\/\//, "") });
+  await (await jetstreamManager(nc)).streams.delete(name).catch(() => undefined);
+  await nc.close();
+}
 const KEY = "bench-ingest-key-0123456789";
 const log = (...a) => console.error(...a);
 
@@ -128,7 +138,7 @@ async function fanout(k, n, tag) {
  * Server mode: `k` processes on one fresh PostgreSQL database, producers spread over them,
  * one Current. Ingest events/s (all acknowledged) and end to end (all delivered).
  */
-async function serverMode(k, n, tag) {
+async function serverMode(k, n, tag, jetstream = false) {
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   const name = `currents_bench_${tag.toLowerCase()}_${process.pid}`;
@@ -136,7 +146,8 @@ async function serverMode(k, n, tag) {
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(PG_URL);
   url.pathname = `/${name}`;
-  const env = { DATABASE_URL: url.toString(), CURRENTS_MASTER_KEY: "cd".repeat(32) };
+  const stream = `bench_${tag.toLowerCase()}_${process.pid}`;
+  const env = { DATABASE_URL: url.toString(), CURRENTS_MASTER_KEY: "cd".repeat(32), ...(jetstream ? { CURRENTS_NATS_URL: NATS_URL, CURRENTS_NATS_STREAM: stream } : {}) };
   const receiver = await startReceiver();
   const procs = [];
   for (let i = 0; i < k; i++) procs.push(await startCurrents(env));
@@ -147,6 +158,7 @@ async function serverMode(k, n, tag) {
   const result = { ingest: n / (ms / 1000), e2e: n / ((receiver.lastAt - t0) / 1000) };
   for (const p of procs) await p.stop();
   await receiver.close();
+  if (jetstream) await deleteStream(stream);
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
   return result;
@@ -300,6 +312,11 @@ for (const k of wanted("pg") ? [1, 2, 3] : []) {
   const r = await repeat(`server mode, ${k} process(es)`, (t) => serverMode(k, Math.round(EVENTS / 2), t));
   add(`server mode (PostgreSQL), ${k} process(es): ingest events/s`, "events/s", stats(r.map((x) => x.ingest)), "-", relay.median);
   add(`server mode (PostgreSQL), ${k} process(es): end to end events/s`, "events/s", stats(r.map((x) => x.e2e)), "-", relay.median);
+}
+for (const k of wanted("js") ? [1, 2, 3] : []) {
+  const r = await repeat(`JetStream mode, ${k} process(es)`, (t) => serverMode(k, Math.round(EVENTS / 2), t, true));
+  add(`JetStream mode, ${k} process(es): ingest events/s`, "events/s", stats(r.map((x) => x.ingest)), "-", relay.median);
+  add(`JetStream mode, ${k} process(es): end to end events/s`, "events/s", stats(r.map((x) => x.e2e)), "-", relay.median);
 }
 
 if (wanted("steady")) {

@@ -1,3 +1,4 @@
+import { pendingOf } from "./pending.js";
 import type { DeliveryEngine } from "../delivery/delivery-engine.js";
 import { partnerById } from "../partners/registry.js";
 import type { Store } from "../store/port.js";
@@ -66,7 +67,7 @@ export class CurrentViews {
     const p = await this.store.config.getProgress(c.id);
     const pending = c.status === "draft" || !p
       ? { count: 0, oldestReceivedAt: null }
-      : await this.store.events.count({ workspace: c.workspace, types: c.events }, p.ackedSeq);
+      : await pendingOf(this.store, c, p.ackedSeq);
     const deadLettered = await this.store.deadLetters.count(c.id);
     return {
       delivered: p?.delivered ?? 0,

@@ -30,6 +30,10 @@ export interface WorkerSpec {
   readonly batching: Required<BatchingOptions>;
   /** Resume after this seq (the Current's acked position). */
   readonly startSeq: number;
+  /** JetStream mode: the partition this worker delivers (of `of`); the Current's other partitions have workers of their own. */
+  readonly partition?: { readonly index: number; readonly of: number };
+  /** The lease this worker runs under: the Current's id, or its (Current, partition) unit. */
+  readonly unit?: string;
 }
 
 interface Batch {
@@ -191,6 +195,7 @@ export class CurrentWorker {
             afterSeq: this.#readSeq,
             limit: maxBatchEvents * 2,
             scanLimit: SCAN_LIMIT,
+            partition: this.#spec.partition?.index,
           });
         } catch (error) {
           // The store is unreachable (server mode: the database restarts): wait, read again.
@@ -354,7 +359,7 @@ export class CurrentWorker {
     for (const b of this.#inFlight) if (!b.settled) ack = Math.min(ack, (b.events[0] as StoredEvent).seq - 1);
     if (ack <= this.#ackedSeq) return false;
     this.#ackedSeq = ack;
-    this.#deps.recordProgress({ currentId: this.currentId, ackedSeq: ack });
+    this.#deps.recordProgress({ currentId: this.currentId, ackedSeq: ack, partition: this.#spec.partition });
     return true;
   }
 
@@ -428,7 +433,7 @@ export class CurrentWorker {
         if (!laneScoped) this.#backoffUntil = Math.max(this.#backoffUntil, until);
       },
       heldUntil: () => this.#backoffUntil,
-      leaseHeld: this.#deps.leaseHeld && (() => (this.#deps.leaseHeld as (id: string) => boolean)(this.currentId)),
+      leaseHeld: this.#deps.leaseHeld && (() => (this.#deps.leaseHeld as (id: string) => boolean)(this.#spec.unit ?? this.currentId)),
     }, events);
   }
 }

@@ -35,10 +35,14 @@ export interface DeliveryEngineOptions {
 }
 
 
+/** JetStream mode: the unit of work of a Current's partition (its lease is `current:<unit>`). */
+const unitOf = (currentId: string, partition: number): string => `${currentId}@${partition}`;
+
 /**
- * Runs one CurrentWorker per active Current, wakes them when events arrive, and writes
- * their progress. Isolation: each worker has its own loop, batches and backoff, so a dead
- * or slow endpoint only ever holds its own Current's slots.
+ * Runs one CurrentWorker per active Current (JetStream mode: per (Current, partition) this
+ * process holds), wakes them when events arrive, and writes their progress. Isolation: each
+ * worker has its own loop, batches and backoff, so a dead or slow endpoint only ever holds
+ * its own Current's slots.
  */
 export class DeliveryEngine {
   readonly #o: DeliveryEngineOptions;
@@ -60,7 +64,7 @@ export class DeliveryEngine {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#sender = new HttpSender({ policy: endpointPolicy(options.config) });
-    this.#ownership = new Ownership({ store: options.store, leaseMs: options.config.leaseMs, logger: options.logger, now: this.#now });
+    this.#ownership = new Ownership({ store: options.store, leaseMs: options.config.leaseMs, logger: options.logger, now: this.#now, unitsOf: (id) => this.#unitsOf(id) });
     this.#attempts = new AttemptLog(options.logger, options.onAttempt);
     this.#jobs = new OneOffJobs({
       store: options.store, sender: this.#sender, now: this.#now, target: (c) => this.#target(c), batchSize: (c) => this.#batchSize(c),
@@ -73,9 +77,20 @@ export class DeliveryEngine {
     return this.#ownership;
   }
 
-  /** True when this process delivers the Current now. */
+  /** The units of work of a Current: itself, or one per partition of the JetStream log. */
+  #unitsOf(currentId: string): string[] {
+    const n = this.#o.store.partitions;
+    return n ? Array.from({ length: n }, (_, p) => unitOf(currentId, p)) : [currentId];
+  }
+
+  /** This process's workers of a Current (one, or in JetStream mode those of the partitions it holds). */
+  #workersOf(currentId: string): string[] {
+    return this.#o.store.partitions ? this.#unitsOf(currentId).filter((u) => this.#workers.has(u)) : this.#workers.has(currentId) ? [currentId] : [];
+  }
+
+  /** True when this process delivers the Current (or some of its partitions) now. */
   delivers(currentId: string): boolean {
-    return this.#workers.has(currentId);
+    return this.#workersOf(currentId).length > 0;
   }
 
   async start(): Promise<void> {
@@ -101,7 +116,7 @@ export class DeliveryEngine {
       if (this.#stopped) return;
       await this.#ownership.sync({
         running: () => new Map([...this.#workers].map(([id, w]) => [id, w.current])),
-        startWorker: (c) => this.#startWorker(c),
+        startWorker: (c, unit) => this.#startWorker(c, unit),
         stopWorker: (id, graceMs) => this.#stopWorker(id, graceMs),
         startFailed: (id, error) => this.#startFailed(id, error),
       });
@@ -119,21 +134,31 @@ export class DeliveryEngine {
    * `lastError`; the periodic lease sync tries again.
    */
   async refresh(currentId: string): Promise<void> {
+    if (this.#o.store.partitions) {
+      // Its partitions are spread over the live processes by the lease sync, run now.
+      await this.#exclusive(async () => {
+        for (const unit of this.#workersOf(currentId)) await this.#stopWorker(unit);
+        const current = await this.#o.store.config.getCurrent(currentId);
+        if (current?.status !== "active") for (const unit of this.#unitsOf(currentId)) await this.#ownership.release(unit);
+      }).catch((error: unknown) => this.#startFailed(currentId, error));
+      await this.#sync();
+      return;
+    }
     await this.#exclusive(async () => {
       await this.#stopWorker(currentId);
       if (this.#stopped) return;
       const current = await this.#o.store.config.getCurrent(currentId);
-      if (current?.status === "active" && (await this.#ownership.claim(currentId))) await this.#startOrRelease(current);
+      if (current?.status === "active" && (await this.#ownership.claim(currentId))) await this.#startOrRelease(current, currentId);
       else if (current?.status !== "active") await this.#ownership.release(currentId);
     }).catch((error: unknown) => this.#startFailed(currentId, error));
   }
 
   /** Starts a worker whose lease was just claimed; when it cannot start, lets the lease go. */
-  async #startOrRelease(current: CurrentRecord): Promise<void> {
+  async #startOrRelease(current: CurrentRecord, unit: string): Promise<void> {
     try {
-      await this.#startWorker(current);
+      await this.#startWorker(current, unit);
     } catch (error) {
-      await this.#ownership.release(current.id).catch(() => undefined);
+      await this.#ownership.release(unit).catch(() => undefined);
       throw error;
     }
   }
@@ -147,8 +172,10 @@ export class DeliveryEngine {
   /** Forgets a deleted Current (its row is already gone). */
   async remove(currentId: string): Promise<void> {
     await this.#exclusive(async () => {
-      await this.#stopWorker(currentId);
-      await this.#ownership.forget(currentId);
+      for (const unit of this.#unitsOf(currentId)) {
+        await this.#stopWorker(unit);
+        await this.#ownership.forget(unit);
+      }
     });
     await this.#jobs.forget(currentId);
     this.#progress.forget(currentId);
@@ -184,8 +211,8 @@ export class DeliveryEngine {
   }
 
   /** Throws when the worker cannot start (unknown partner, secrets that do not open, no progress row). */
-  async #startWorker(current: CurrentRecord): Promise<void> {
-    if (this.#workers.has(current.id)) return;
+  async #startWorker(current: CurrentRecord, unit: string = current.id): Promise<void> {
+    if (this.#workers.has(unit)) return;
     const partner = partnerById(current.partner);
     if (!partner) throw new Error(`unknown partner "${current.partner}" (written by a newer Currents?)`);
     const settings = this.#o.resolveSettings(current);
@@ -193,6 +220,12 @@ export class DeliveryEngine {
     const progress = await this.#o.store.config.getProgress(current.id);
     // No progress row: the Current is being deleted. Starting at seq 0 would resend the whole log.
     if (!progress) throw new Error("the Current has no delivery position (deleted?)");
+    const partitions = this.#o.store.partitions;
+    const partition = partitions && unit !== current.id ? { index: Number(unit.slice(unit.lastIndexOf("@") + 1)), of: partitions } : undefined;
+    // A partition resumes from its own position, or from the Current's (the lowest of them, or where it was launched).
+    const startSeq = partition
+      ? Math.max(progress.ackedSeq, (await this.#o.store.config.partitionPositions?.(current.id))?.get(partition.index) ?? 0)
+      : progress.ackedSeq;
     const d = this.#o.config.delivery;
     const b = current.batching;
     const pb = partner.batching?.(settings) ?? {};
@@ -209,20 +242,22 @@ export class DeliveryEngine {
           requestTimeoutMs: b.requestTimeoutMs ?? d.requestTimeoutMs,
           ordering: b.ordering ?? "none",
         },
-        startSeq: progress.ackedSeq,
+        startSeq,
+        partition,
+        unit,
       },
       {
         ...this.#deps(),
         events: this.#o.store.events,
         // Server mode: another process takes over from the written position after a crash,
         // so a batch's slot is freed only once its position is written.
-        persistProgress: this.#o.store.kind === "postgres" ? () => (this.#persisting = this.#persisting.then(() => this.flushProgress())) : undefined,
+        persistProgress: this.#o.store.kind !== "sqlite" ? () => (this.#persisting = this.#persisting.then(() => this.flushProgress())) : undefined,
         leaseHeld: (id) => this.#ownership.holds(id),
         rateWindowMs: this.#o.config.rateWindowMs,
         policy: endpointPolicy(this.#o.config),
       },
     );
-    this.#workers.set(current.id, worker);
+    this.#workers.set(unit, worker);
     let set = this.#byWorkspace.get(current.workspace);
     if (!set) this.#byWorkspace.set(current.workspace, (set = new Set()));
     set.add(worker);
@@ -260,12 +295,12 @@ export class DeliveryEngine {
 
   /** Events a partner's rate limit holds back now in this process's worker of the Current. */
   held(currentId: string): number {
-    return this.#workers.get(currentId)?.held ?? 0;
+    return this.#workersOf(currentId).reduce((n, unit) => n + (this.#workers.get(unit)?.held ?? 0), 0);
   }
 
-  /** The Currents this process delivers now. */
+  /** The Currents this process delivers now (JetStream mode: some of their partitions at least). */
   delivered(): string[] {
-    return [...this.#workers.keys()];
+    return [...new Set([...this.#workers.values()].map((w) => w.currentId))];
   }
 
   // The connection check, Send Test Events, replay and redrive (see one-off-jobs.ts).

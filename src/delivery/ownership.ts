@@ -5,10 +5,10 @@ import type { CurrentRecord } from "../currents/model.js";
 import type { Store } from "../store/port.js";
 
 export interface OwnedWorkers {
-  /** The Currents delivered by this process, as they were when their worker started. */
+  /** The units (Currents, or in JetStream mode (Current, partition) pairs) delivered by this process, with their Current as it was when their worker started. */
   running(): ReadonlyMap<string, CurrentRecord>;
   /** Throws when the worker cannot start (its lease is then let go, and the sync goes on). */
-  startWorker(current: CurrentRecord): Promise<void>;
+  startWorker(current: CurrentRecord, unit: string): Promise<void>;
   stopWorker(currentId: string, graceMs: number): Promise<void>;
   /** A worker could not start: make it visible (log, the Current's lastError). */
   startFailed(currentId: string, error: unknown): void;
@@ -35,7 +35,11 @@ export class Ownership {
   /** Bumped when a sync gives up waiting: a pass still running after that claims and starts nothing more. */
   #pass = 0;
 
-  constructor(private readonly o: { store: Store; leaseMs: number; logger: Logger; now: () => number }) {}
+  /**
+   * `unitsOf`: the units of work of a Current, each with its own lease (default: the Current
+   * itself; JetStream mode: one per partition, so one Current spreads over every process).
+   */
+  constructor(private readonly o: { store: Store; leaseMs: number; logger: Logger; now: () => number; unitsOf?: (currentId: string) => string[] }) {}
 
   /** Live processes seen at the last sync (this one included). */
   /** Deleted Currents: never claimed again by this process. */
@@ -47,22 +51,22 @@ export class Ownership {
     return this.#members;
   }
 
-  /** Takes or renews a Current's lease. The renewal counts from when it was asked, not answered. */
-  async claim(currentId: string): Promise<boolean> {
-    if (this.#gone.has(currentId)) return false;
+  /** Takes or renews a unit's lease (a Current's, or a (Current, partition)'s). The renewal counts from when it was asked, not answered. */
+  async claim(unit: string): Promise<boolean> {
+    if (this.#gone.has(unit)) return false;
     const askedAt = this.o.now();
-    const asking = this.o.store.leases.acquire(`current:${currentId}`, this.owner, this.o.leaseMs);
-    this.#claiming.set(currentId, asking);
+    const asking = this.o.store.leases.acquire(`current:${unit}`, this.owner, this.o.leaseMs);
+    this.#claiming.set(unit, asking);
     try {
       const got = await asking;
-      if (got && this.#gone.has(currentId)) {
-        await this.release(currentId).catch(() => undefined);
+      if (got && this.#gone.has(unit)) {
+        await this.release(unit).catch(() => undefined);
         return false;
       }
-      if (got) this.#renewedAt.set(currentId, askedAt);
+      if (got) this.#renewedAt.set(unit, askedAt);
       return got;
     } finally {
-      if (this.#claiming.get(currentId) === asking) this.#claiming.delete(currentId);
+      if (this.#claiming.get(unit) === asking) this.#claiming.delete(unit);
     }
   }
 
@@ -71,11 +75,11 @@ export class Ownership {
    * still on its way to the store (a renewal asked before the delete) is waited for, so that
    * no lease of it is left once this returns.
    */
-  async forget(currentId: string): Promise<void> {
-    this.#gone.add(currentId);
+  async forget(unit: string): Promise<void> {
+    this.#gone.add(unit);
     if (this.#gone.size > 10_000) this.#gone.delete(this.#gone.values().next().value as string);
-    await this.#claiming.get(currentId)?.catch(() => undefined);
-    await this.release(currentId);
+    await this.#claiming.get(unit)?.catch(() => undefined);
+    await this.release(unit);
   }
 
   /**
@@ -83,13 +87,13 @@ export class Ownership {
    * 80 % of the lease time ago): a worker checks it before every attempt, so a process cut
    * off from the store stops sending before another may take the Current over.
    */
-  holds(currentId: string): boolean {
-    return (this.#renewedAt.get(currentId) ?? -Infinity) >= this.o.now() - this.o.leaseMs * 0.8;
+  holds(unit: string): boolean {
+    return (this.#renewedAt.get(unit) ?? -Infinity) >= this.o.now() - this.o.leaseMs * 0.8;
   }
 
-  async release(currentId: string): Promise<void> {
-    this.#renewedAt.delete(currentId);
-    await this.o.store.leases.release(`current:${currentId}`, this.owner);
+  async release(unit: string): Promise<void> {
+    this.#renewedAt.delete(unit);
+    await this.o.store.leases.release(`current:${unit}`, this.owner);
   }
 
   /** True when this process holds the lease of a periodic job (retention, probes...) for now. */
@@ -130,8 +134,8 @@ export class Ownership {
     await store.leases.acquire(`member:${this.owner}`, this.owner, leaseMs);
     this.#members = Math.max(1, (await store.leases.live("member:")).length);
     const active = (await store.config.listCurrents()).filter((c) => c.status === "active");
-    const byId = new Map(active.map((c) => [c.id, c]));
-    const fair = Math.ceil(active.length / this.#members);
+    const byId = new Map(active.flatMap((c) => (this.o.unitsOf?.(c.id) ?? [c.id]).map((u) => [u, c] as const)));
+    const fair = Math.ceil(byId.size / this.#members);
     for (const [id, started] of workers.running()) {
       if (!current()) return;
       const now = byId.get(id);
@@ -143,7 +147,7 @@ export class Ownership {
       } else if (now.updatedAt !== started.updatedAt) {
         // Changed through another process: start again with the new settings.
         await workers.stopWorker(id, leaseMs / 3);
-        await this.#start(workers, now, current);
+        await this.#start(workers, now, id, current);
       }
     }
     const mine = [...workers.running().keys()];
@@ -151,10 +155,10 @@ export class Ownership {
       await workers.stopWorker(id, leaseMs / 3);
       await this.release(id);
     }
-    for (const c of active) {
+    for (const [unit, c] of byId) {
       if (!current() || workers.running().size >= fair) break;
-      if (workers.running().has(c.id) || (this.#failedStart.get(c.id) ?? 0) > this.o.now()) continue;
-      if (await this.claim(c.id)) await this.#start(workers, c, current);
+      if (workers.running().has(unit) || (this.#failedStart.get(unit) ?? 0) > this.o.now()) continue;
+      if (await this.claim(unit)) await this.#start(workers, c, unit, current);
     }
   }
 
@@ -172,19 +176,19 @@ export class Ownership {
     return got;
   }
 
-  /** Starts a claimed Current's worker; when it cannot start, lets the lease go and moves on. */
-  async #start(workers: OwnedWorkers, c: CurrentRecord, current: () => boolean = () => true): Promise<void> {
+  /** Starts a claimed unit's worker; when it cannot start, lets the lease go and moves on. */
+  async #start(workers: OwnedWorkers, c: CurrentRecord, unit: string, current: () => boolean = () => true): Promise<void> {
     if (!current()) {
-      await this.release(c.id).catch(() => undefined);
+      await this.release(unit).catch(() => undefined);
       return;
     }
     try {
-      await workers.startWorker(c);
-      this.#failedStart.delete(c.id);
+      await workers.startWorker(c, unit);
+      this.#failedStart.delete(unit);
     } catch (error) {
-      this.#failedStart.set(c.id, this.o.now() + START_RETRY_MS);
+      this.#failedStart.set(unit, this.o.now() + START_RETRY_MS);
       workers.startFailed(c.id, error);
-      await this.release(c.id).catch(() => undefined);
+      await this.release(unit).catch(() => undefined);
     }
   }
 

@@ -11,7 +11,9 @@ export class ProgressBuffer {
   #pending = new Map<string, Mutable<ProgressUpdate>>();
 
   record(u: ProgressUpdate): void {
-    const p = this.#pending.get(u.currentId) ?? { currentId: u.currentId };
+    // A partition's position is its own; everything else is the Current's.
+    const key = u.partition && u.ackedSeq !== undefined ? `${u.currentId}@${u.partition.index}` : u.currentId;
+    const p = this.#pending.get(key) ?? (u.partition && u.ackedSeq !== undefined ? { currentId: u.currentId, partition: u.partition } : { currentId: u.currentId });
     if (u.ackedSeq !== undefined) p.ackedSeq = Math.max(p.ackedSeq ?? 0, u.ackedSeq);
     for (const k of ["deliveredDelta", "failedAttemptsDelta", "deadLetteredDelta", "expiredDelta", "valuesCutDelta"] as const) {
       if (u[k] !== undefined) p[k] = (p[k] ?? 0) + (u[k] as number);
@@ -19,7 +21,7 @@ export class ProgressBuffer {
     if (u.lastDeliveredAt !== undefined) p.lastDeliveredAt = u.lastDeliveredAt;
     if (u.lastError !== undefined) p.lastError = u.lastError;
     if (u.lastErrorAt !== undefined) p.lastErrorAt = u.lastErrorAt;
-    this.#pending.set(u.currentId, p);
+    this.#pending.set(key, p);
   }
 
   /** Takes everything recorded so far. */
@@ -31,6 +33,6 @@ export class ProgressBuffer {
 
   /** Drops what was recorded for a Current (it was deleted or restarted from the store). */
   forget(currentId: string): void {
-    this.#pending.delete(currentId);
+    for (const [key, p] of this.#pending) if (p.currentId === currentId) this.#pending.delete(key);
   }
 }

@@ -2,6 +2,7 @@ import secureJson from "secure-json-parse";
 import { validateEvent } from "../catalog/validate-event.js";
 import { ClientError } from "../errors.js";
 import type { NewEvent, Store } from "../store/port.js";
+import { userKeyOf } from "../catalog/user-key.js";
 import { scanBody } from "./scan-body.js";
 
 export const MAX_EVENTS_PER_REQUEST = 1_000;
@@ -137,7 +138,7 @@ export async function ingestEvents(store: Store, workspace: string, body: Ingest
     const bytes = text.length * 3 <= MAX_EVENT_BYTES ? 0 : Buffer.byteLength(text);
     if (bytes > MAX_EVENT_BYTES) return rejected.push({ index, id: v.id, error: `event is ${bytes} bytes; at most ${MAX_EVENT_BYTES} are allowed` });
     for (const w of v.warnings) warnings.push({ index, id: v.id, type: v.type, warning: w });
-    valid.push({ workspace, id: v.id, type: v.type, body: text });
+    valid.push({ workspace, id: v.id, type: v.type, body: text, userKey: userKeyOf(event) });
   });
   if (valid.length === 0 && body.events.length > 0) {
     const error = new ClientError(400, "all_rejected", `every event of the request was rejected (${rejected.length}); see "rejected"`);

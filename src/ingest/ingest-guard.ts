@@ -56,7 +56,10 @@ export class IngestGuard {
     const active = (await this.o.store.config.listCurrents(workspace)).filter((c) => c.status === "active");
     if (active.length === 0) return 0;
     const positions = await Promise.all(active.map(async (c) => (await this.o.store.config.getProgress(c.id))?.ackedSeq ?? 0));
-    return Math.max(0, (await this.o.store.events.headSeq()) - Math.min(...positions));
+    const slowest = Math.min(...positions);
+    const events = this.o.store.events;
+    // JetStream mode numbers events sparsely (message x 1024 + index): count them instead.
+    return events.eventsAfter ? events.eventsAfter(slowest) : Math.max(0, (await events.headSeq()) - slowest);
   }
 
   freeBytes(): Promise<number | undefined> {

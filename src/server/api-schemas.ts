@@ -90,7 +90,11 @@ export const Partners = Type.Object({ partners: Type.Array(Type.Object({ id: Typ
 export const Cluster = Type.Object({
   store: Type.String(), process: Type.String(),
   processes: Type.Array(Type.Object({ id: Type.String(), expiresAt: Type.Number() })),
-  currents: Type.Array(Type.Object({ currentId: Type.String(), process: Type.String(), expiresAt: Type.Number() })),
+  currents: Type.Array(Type.Object({
+    currentId: Type.String(), process: Type.String(), expiresAt: Type.Number(),
+    partition: Type.Optional(Type.Integer({ description: "JetStream mode: the partition of the Current this process delivers (each has its own lease)" })),
+  })),
+  partitions: Type.Optional(Type.Integer({ description: "JetStream mode: the event log's partitions" })),
 });
 export const Series = Type.Object({
   window: Type.String(),

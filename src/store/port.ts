@@ -31,6 +31,8 @@ export type AppendOutcome = "stored" | "duplicate";
 export interface EventSelection {
   readonly workspace: string;
   readonly types: readonly string[];
+  /** JetStream mode: only the events of this partition (of `Store.partitions`). */
+  readonly partition?: number;
 }
 
 export interface ReadEventsQuery extends EventSelection {
@@ -39,8 +41,6 @@ export interface ReadEventsQuery extends EventSelection {
   readonly limit: number;
   /** Look at no more than this many stored events (matching or not) in one call. */
   readonly scanLimit: number;
-  /** JetStream mode: only the events of this partition (of `Store.partitions`). */
-  readonly partition?: number;
 }
 
 export interface ReadEventsResult {

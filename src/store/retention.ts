@@ -1,3 +1,4 @@
+import { pendingOf } from "../currents/pending.js";
 import type { Logger } from "pino";
 import type { Store } from "./port.js";
 
@@ -29,7 +30,7 @@ export async function sweepRetention(o: RetentionOptions): Promise<{ deleted: nu
       if (c.status === "draft") continue;
       const p = await o.store.config.getProgress(c.id);
       if (!p || p.ackedSeq >= cutoffSeq) continue;
-      const { count } = await o.store.events.count({ workspace: c.workspace, types: c.events }, p.ackedSeq, cutoffSeq);
+      const { count } = await pendingOf(o.store, c, p.ackedSeq, cutoffSeq);
       await o.store.config.updateProgress([{ currentId: c.id, ackedSeq: cutoffSeq, expiredDelta: count }]);
       if (count > 0) {
         expired += count;

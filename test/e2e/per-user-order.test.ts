@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sampleEvent } from "../../src/catalog/sample-event.js";
 import { exited, startChild } from "../support/child-service.js";
 import { ADMIN, INGEST, tempDir, waitFor } from "../support/harness.js";
+import { NATS_URL, deleteStreams, freshStreamName } from "../support/nats.js";
 import { createDatabase, dropDatabase } from "../support/postgres.js";
 import { type Receiver, startReceiver } from "../support/receiver.js";
 
@@ -20,9 +21,9 @@ function prng(seed: number) {
   return () => ((x = Math.imul(x ^ (x >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 2 ** 32;
 }
 
-describe.each(["embedded", "postgres"] as const)("per-user order on the %s store", (store) => {
+describe.each(["embedded", "postgres", "jetstream"] as const)("per-user order on the %s store", (store) => {
   it("keeps each user's events in acceptance order through 500s, 413 halving, a refused event and a kill -9", async () => {
-    const random = prng(store === "embedded" ? 7 : 11);
+    const random = prng({ embedded: 7, postgres: 11, jetstream: 13 }[store]);
     // The partner: 500 for a fifth of the batches, 413 for a tenth of those above 5 events, 400 for the poison event.
     const ok = new Set<number>();
     const receiver: Receiver = await startReceiver((r, index) => {
@@ -38,10 +39,15 @@ describe.each(["embedded", "postgres"] as const)("per-user order on the %s store
     const dataDir = tempDir();
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     let env: Record<string, string> = {};
-    if (store === "postgres") {
+    if (store !== "embedded") {
       const db = await createDatabase();
       cleanup.push(() => dropDatabase(db.name));
       env = { DATABASE_URL: db.url, CURRENTS_MASTER_KEY: "cd".repeat(32), CURRENTS_LEASE_MS: "2000" };
+    }
+    if (store === "jetstream") {
+      const stream = freshStreamName();
+      cleanup.push(() => deleteStreams([stream]));
+      env = { ...env, CURRENTS_NATS_URL: NATS_URL, CURRENTS_NATS_STREAM: stream, CURRENTS_NATS_PARTITIONS: "8" };
     }
     const box = { child: await startChild(dataDir, env) };
     cleanup.push(() => { box.child.proc.kill("SIGKILL"); });

@@ -37,7 +37,14 @@ export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
       store: s.store.kind,
       process: s.engine.ownership.owner,
       processes: members.map((m) => ({ id: m.owner, expiresAt: m.expiresAt })),
-      currents: leases.map((l) => ({ currentId: l.name.slice("current:".length), process: l.owner, expiresAt: l.expiresAt })),
+      currents: leases.map((l) => {
+        const unit = l.name.slice("current:".length);
+        const at = unit.lastIndexOf("@");
+        return at < 0
+          ? { currentId: unit, process: l.owner, expiresAt: l.expiresAt }
+          : { currentId: unit.slice(0, at), partition: Number(unit.slice(at + 1)), process: l.owner, expiresAt: l.expiresAt };
+      }),
+      ...(s.store.partitions ? { partitions: s.store.partitions } : {}),
     };
   });
 

@@ -25,6 +25,7 @@ export interface JetStreamLogOptions {
 interface Placed extends FramedEvent {
   readonly workspace: string;
   readonly id: string;
+  readonly partition: number;
   /** Index in the group. */
   readonly at: number;
   seq?: number;
@@ -70,9 +71,10 @@ export class JetStreamEventLog implements EventLog {
       const key = `${e.workspace}\u0000${e.id}`;
       if (seen.has(key) || firsts.has(key)) return;
       firsts.add(key);
-      const placed: Placed = { workspace: e.workspace, id: e.id, type: e.type, body: e.body, at };
+      const partition = slotOf(e.userKey ?? userKeyOfText(e.body), this.#o.partitions);
+      const placed: Placed = { workspace: e.workspace, id: e.id, type: e.type, body: e.body, at, partition };
       fresh.push(placed);
-      const subject = this.subject(e.workspace, slotOf(e.userKey ?? userKeyOfText(e.body), this.#o.partitions));
+      const subject = this.subject(e.workspace, partition);
       let g = groups.get(subject);
       if (!g) groups.set(subject, (g = []));
       g.push(placed);
@@ -114,22 +116,17 @@ export class JetStreamEventLog implements EventLog {
 
   /** The ids (for the 24 h dedupe) and the per-bucket counts of events JetStream stored, in one statement. */
   async #record(stored: readonly Placed[], now: number): Promise<void> {
-    const counts = new Map<string, { w: string; t: string; b: number; n: number }>();
-    for (const e of stored) {
-      const key = `${e.workspace}\u0000${e.type}\u0000${bucketOf(e.seq as number)}`;
-      const c = counts.get(key) ?? { w: e.workspace, t: e.type, b: bucketOf(e.seq as number), n: 0 };
-      c.n++;
-      counts.set(key, c);
-    }
-    const cs = [...counts.values()];
+    const counts = new BucketTally();
+    for (const e of stored) counts.add(e.workspace, e.type, e.partition, e.seq as number);
+    const cs = counts.rows();
     await guarded(() => this.#o.pool.query(
       `WITH ids AS (
          INSERT INTO event_ids AS e (workspace_id, event_id, seen_at) SELECT * FROM unnest($1::text[], $2::text[], array_fill($3::bigint, ARRAY[cardinality($1::text[])]))
          ON CONFLICT (workspace_id, event_id) DO UPDATE SET seen_at = excluded.seen_at
        )
-       INSERT INTO event_counts AS c (workspace_id, event_type, bucket, n) SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::bigint[])
-       ON CONFLICT (workspace_id, event_type, bucket) DO UPDATE SET n = c.n + excluded.n`,
-      [stored.map((e) => e.workspace), stored.map((e) => e.id), now, cs.map((c) => c.w), cs.map((c) => c.t), cs.map((c) => c.b), cs.map((c) => c.n)]));
+       INSERT INTO stream_counts AS c (workspace_id, event_type, bucket, partition, n) SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::int[], $8::bigint[])
+       ON CONFLICT (workspace_id, event_type, bucket, partition) DO UPDATE SET n = c.n + excluded.n`,
+      [stored.map((e) => e.workspace), stored.map((e) => e.id), now, cs.map((c) => c.w), cs.map((c) => c.t), cs.map((c) => c.b), cs.map((c) => c.p), cs.map((c) => c.n)]));
   }
 
   async #state(): Promise<{ first: number; last: number }> {
@@ -160,12 +157,12 @@ export class JetStreamEventLog implements EventLog {
   }
 
   async size(): Promise<number> {
-    return guarded(async () => Number((await this.#o.pool.query<{ n: number }>("SELECT coalesce(sum(n), 0)::bigint AS n FROM event_counts")).rows[0]?.n ?? 0));
+    return guarded(async () => Number((await this.#o.pool.query<{ n: number }>("SELECT coalesce(sum(n), 0)::bigint AS n FROM stream_counts")).rows[0]?.n ?? 0));
   }
 
   async eventsAfter(afterSeq: number): Promise<number> {
     return guarded(async () => Number((await this.#o.pool.query<{ n: number }>(
-      "SELECT coalesce(sum(n), 0)::bigint AS n FROM event_counts WHERE bucket >= $1", [bucketOf(afterSeq + 1)])).rows[0]?.n ?? 0));
+      "SELECT coalesce(sum(n), 0)::bigint AS n FROM stream_counts WHERE bucket >= $1", [bucketOf(afterSeq + 1)])).rows[0]?.n ?? 0));
   }
 
   /**
@@ -213,7 +210,7 @@ export class JetStreamEventLog implements EventLog {
       let count = 0;
       let oldest: number | null = null;
       for (let msgSeq = messageOf(afterSeq); ;) {
-        const m = await this.#next(msgSeq, this.subject(sel.workspace, "*"));
+        const m = await this.#next(msgSeq, this.subject(sel.workspace, sel.partition ?? "*"));
         if (!m || seqOf(m.seq, 0) > uptoSeq) break;
         const d = decodeMessage(m.data, m.header);
         d.types.forEach((t, i) => {
@@ -227,11 +224,11 @@ export class JetStreamEventLog implements EventLog {
       return { count, oldestReceivedAt: oldest };
     },
     sumBuckets: async (sel, from, to) => Number((await guarded(() => this.#o.pool.query<{ n: number }>(
-      "SELECT coalesce(sum(n), 0)::bigint AS n FROM event_counts WHERE workspace_id = $1 AND event_type = ANY($2) AND bucket BETWEEN $3 AND $4",
-      [sel.workspace, sel.types, from, to]))).rows[0]?.n ?? 0),
+      "SELECT coalesce(sum(n), 0)::bigint AS n FROM stream_counts WHERE workspace_id = $1 AND event_type = ANY($2) AND bucket BETWEEN $3 AND $4 AND ($5::int IS NULL OR partition = $5)",
+      [sel.workspace, sel.types, from, to, sel.partition ?? null]))).rows[0]?.n ?? 0),
     firstBucket: async (sel, from, to) => (await guarded(() => this.#o.pool.query<{ b: number | null }>(
-      "SELECT min(bucket) AS b FROM event_counts WHERE workspace_id = $1 AND event_type = ANY($2) AND bucket BETWEEN $3 AND $4 AND n > 0",
-      [sel.workspace, sel.types, from, to]))).rows[0]?.b ?? undefined,
+      "SELECT min(bucket) AS b FROM stream_counts WHERE workspace_id = $1 AND event_type = ANY($2) AND bucket BETWEEN $3 AND $4 AND n > 0 AND ($5::int IS NULL OR partition = $5)",
+      [sel.workspace, sel.types, from, to, sel.partition ?? null]))).rows[0]?.b ?? undefined,
   };
 
   async seqBefore(receivedBefore: number): Promise<number> {
@@ -253,7 +250,7 @@ export class JetStreamEventLog implements EventLog {
   async deleteUpTo(uptoSeq: number, maxRows: number): Promise<number> {
     const { first, last } = await this.#state();
     const all = `${this.#o.stream}.ev.>`;
-    const gone = new Map<string, { w: string; t: string; b: number; n: number }>();
+    const gone = new BucketTally();
     let deleted = 0;
     let below = 0;
     for (let msgSeq = first; msgSeq <= last && deleted < maxRows;) {
@@ -261,26 +258,20 @@ export class JetStreamEventLog implements EventLog {
       if (!m) break;
       const d = decodeMessage(m.data, m.header);
       if (seqOf(m.seq, d.types.length - 1) > uptoSeq) break;
-      const ws = m.subject.split(".")[2] as string;
-      d.types.forEach((t, i) => {
-        const b = bucketOf(seqOf(m.seq, i));
-        const key = `${ws}\u0000${t}\u0000${b}`;
-        const c = gone.get(key) ?? { w: ws, t, b, n: 0 };
-        c.n++;
-        gone.set(key, c);
-      });
+      const [, , ws, partition] = m.subject.split(".");
+      d.types.forEach((t, i) => gone.add(ws as string, t, Number(partition), seqOf(m.seq, i)));
       deleted += d.types.length;
       below = m.seq + 1;
       msgSeq = m.seq + 1;
     }
     if (below === 0) return 0;
     await this.#js(() => this.#o.jsm.streams.purge(this.#o.stream, { seq: below }));
-    const cs = [...gone.values()];
+    const cs = gone.rows();
     await guarded(() => this.#o.pool.query(
-      `UPDATE event_counts c SET n = c.n - x.n FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) AS x(w, t, b, n)
-       WHERE c.workspace_id = x.w AND c.event_type = x.t AND c.bucket = x.b`,
-      [cs.map((c) => c.w), cs.map((c) => c.t), cs.map((c) => c.b), cs.map((c) => c.n)]));
-    await guarded(() => this.#o.pool.query("DELETE FROM event_counts WHERE n <= 0"));
+      `UPDATE stream_counts c SET n = c.n - x.n FROM unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::bigint[]) AS x(w, t, b, p, n)
+       WHERE c.workspace_id = x.w AND c.event_type = x.t AND c.bucket = x.b AND c.partition = x.p`,
+      [cs.map((c) => c.w), cs.map((c) => c.t), cs.map((c) => c.b), cs.map((c) => c.p), cs.map((c) => c.n)]));
+    await guarded(() => this.#o.pool.query("DELETE FROM stream_counts WHERE n <= 0"));
     return deleted;
   }
 
@@ -292,5 +283,22 @@ export class JetStreamEventLog implements EventLog {
   /** Resolves once every append requested so far is acknowledged or failed (before closing). */
   drain(): Promise<void> {
     return this.#groups.drain();
+  }
+}
+
+/** Events counted by (workspace, type, bucket, partition), for the stream_counts table. */
+class BucketTally {
+  readonly #rows = new Map<string, { w: string; t: string; b: number; p: number; n: number }>();
+
+  add(workspace: string, type: string, partition: number, seq: number): void {
+    const b = bucketOf(seq);
+    const key = `${workspace}\u0000${type}\u0000${b}\u0000${partition}`;
+    const row = this.#rows.get(key) ?? { w: workspace, t: type, b, p: partition, n: 0 };
+    row.n++;
+    this.#rows.set(key, row);
+  }
+
+  rows() {
+    return [...this.#rows.values()];
   }
 }

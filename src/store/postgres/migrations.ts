@@ -121,11 +121,15 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
   },
   {
     version: 8,
-    name: "JetStream mode: each (Current, partition)'s acked position",
+    name: "JetStream mode: each (Current, partition)'s acked position, and the stream's events counted per partition and bucket",
     sql: `
       CREATE TABLE partition_positions (
         current_id text NOT NULL REFERENCES currents (id) ON DELETE CASCADE, partition integer NOT NULL, acked_seq bigint NOT NULL,
         PRIMARY KEY (current_id, partition)
+      );
+      CREATE TABLE stream_counts (
+        workspace_id text NOT NULL, event_type text NOT NULL, bucket bigint NOT NULL, partition integer NOT NULL, n bigint NOT NULL,
+        PRIMARY KEY (workspace_id, event_type, bucket, partition)
       );
     `,
   },
