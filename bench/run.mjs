@@ -146,7 +146,7 @@ async function serverMode(k, n, tag, jetstream = false) {
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(PG_URL);
   url.pathname = `/${name}`;
-  const stream = `bench_${tag.toLowerCase()}_${process.pid}`;
+  const stream = `bench_${process.pid}_${Date.now() % 1_000_000}`;
   const env = { DATABASE_URL: url.toString(), CURRENTS_MASTER_KEY: "cd".repeat(32), ...(jetstream ? { CURRENTS_NATS_URL: NATS_URL, CURRENTS_NATS_STREAM: stream } : {}) };
   const receiver = await startReceiver();
   const procs = [];
