@@ -1,3 +1,5 @@
+import { CohortService } from "./cohorts/cohort-service.js";
+import { DataImportKeys } from "./cohorts/import-keys.js";
 import { WebhookReceiver } from "./sources/receive-webhook.js";
 import { SourceService } from "./sources/source-service.js";
 import type { FastifyInstance } from "fastify";
@@ -140,7 +142,10 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     }
     const sources = new SourceService(store, secretBox, config, logger, now);
     const webhooks = new WebhookReceiver(store, sources, logger, now);
-    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics, ingestGuard, sources, webhooks };
+    const importKeys = new DataImportKeys(store, now);
+    if (config.dataImportKey) await importKeys.preset(config.dataImportKey);
+    const cohorts = new CohortService({ store, keys: importKeys, partnerApiKey: config.partnerApiKey, logger, now, onEvents: (ws) => engine.notifyAppended(ws) });
+    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics, ingestGuard, sources, webhooks, cohorts, importKeys };
     const server = await buildServer(services);
     let started = false;
 

@@ -26,6 +26,10 @@ export interface Config {
   /** A read-only admin token (GET requests only), for dashboards and monitoring. */
   readonly readonlyToken?: string;
   readonly ingestKey?: string;
+  /** A data import key for the default workspace (what Heap's cohort sync sends as `client_secret`). */
+  readonly dataImportKey?: string;
+  /** When set, cohort imports must send it as `partner_api_key`. */
+  readonly partnerApiKey?: string;
   readonly masterKey?: string;
   /** Lets endpoints on loopback/private addresses through the SSRF guard. */
   readonly allowPrivateEndpoints: boolean;
@@ -185,6 +189,8 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     adminToken: secret("CURRENTS_ADMIN_TOKEN", 16),
     readonlyToken: secret("CURRENTS_READONLY_TOKEN", 16),
     ingestKey: secret("CURRENTS_INGEST_KEY", 16),
+    dataImportKey: secret("CURRENTS_DATA_IMPORT_KEY", 16),
+    partnerApiKey: secret("CURRENTS_PARTNER_API_KEY", 8),
     masterKey,
     allowedCidrs: cidrs(env.CURRENTS_ALLOWED_CIDRS),
     allowPrivateEndpoints: flags.allowPrivateEndpoints || bool("CURRENTS_ALLOW_PRIVATE_ENDPOINTS", env.CURRENTS_ALLOW_PRIVATE_ENDPOINTS),

@@ -1,12 +1,18 @@
-import { eventTypeDefinitions } from "./catalog.generated.js";
+import { eventTypeDefinitions as reference } from "./catalog.generated.js";
+import { EXTENSION_GROUP, extensionTypeDefinitions } from "./extension-types.js";
 import { sampleEvent } from "./sample-event.js";
 import type { EventGroupId, EventTypeDefinition } from "./types.js";
 
-export const eventGroups: ReadonlyArray<{ id: EventGroupId; name: string }> = [
+/** `extension`: Currents' own types, not the original's (cohort changes). */
+export const eventGroups: ReadonlyArray<{ id: EventGroupId; name: string; extension?: boolean }> = [
   { id: "message_engagement", name: "Message engagement events" },
   { id: "customer_behavior", name: "Customer behavior events" },
   { id: "user", name: "User events" },
+  { id: EXTENSION_GROUP, name: "Currents extension events", extension: true },
 ];
+
+/** The reference catalog and Currents' own extension types. */
+export const eventTypeDefinitions: readonly EventTypeDefinition[] = [...reference, ...extensionTypeDefinitions];
 
 const byType = new Map<string, EventTypeDefinition>(eventTypeDefinitions.map((d) => [d.type, d]));
 
@@ -35,6 +41,7 @@ function buildEventTypesByGroup() {
     groups: eventGroups.map((g) => ({
       id: g.id,
       name: g.name,
+      extension: g.extension === true,
       eventTypes: eventTypeDefinitions
         .filter((d) => d.group === g.id)
         .map((d) => ({

@@ -3,7 +3,7 @@
  * one group and one channel and lists the fields an event of that type carries, each at a
  * location in the exported JSON (see SPEC section 3).
  */
-export type EventGroupId = "message_engagement" | "customer_behavior" | "user";
+export type EventGroupId = "message_engagement" | "customer_behavior" | "user" | "currents_extension";
 
 export type FieldType =
   | "string" | "int" | "long" | "float" | "boolean"

@@ -1,6 +1,6 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type TypeCheck } from "@sinclair/typebox/compiler";
-import { eventTypeDefinitions } from "./catalog.generated.js";
+import { eventTypeDefinitions } from "./catalog.js";
 import type { EventTypeDefinition, FieldDefinition } from "./types.js";
 
 /**

@@ -5,8 +5,8 @@ import { type TSchema, Type } from "@sinclair/typebox";
  * validated by the route schemas; answers are sent as the services build them (the schemas
  * below document them, and a test checks every answer the server gives against them).
  */
-const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
-const Time = Type.String({ format: "date-time" });
+export const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+export const Time = Type.String({ format: "date-time" });
 
 export const ErrorBody = Type.Object({
   error: Type.Object({
@@ -110,7 +110,7 @@ export const Audit = Type.Object({ audit: Type.Array(Type.Object({
 })) });
 export const Session = Type.Object({ role: Nullable(Type.String()), csrfToken: Type.Optional(Type.String()) });
 
-export type Tag = "Ingest" | "Sources" | "Currents" | "Delivery" | "Dead letters" | "Keys and workspaces" | "Catalog and partners" | "Session" | "Operations";
+export type Tag = "Ingest" | "Sources" | "Cohorts" | "Currents" | "Delivery" | "Dead letters" | "Keys and workspaces" | "Catalog and partners" | "Session" | "Operations";
 export const TAGS: ReadonlyArray<{ name: Tag; description: string }> = [
   { name: "Ingest", description: "Sending events (ingest key)" },
   { name: "Sources", description: "Provider webhooks (SendGrid, Mailgun, Postmark, Twilio) turned into catalog events" },
@@ -118,6 +118,7 @@ export const TAGS: ReadonlyArray<{ name: Tag; description: string }> = [
   { name: "Delivery", description: "What a Current sent: attempts, charts, history, test events, replay" },
   { name: "Dead letters", description: "Events a partner refused: list, redrive, discard" },
   { name: "Keys and workspaces", description: "Ingest keys and workspace settings" },
+  { name: "Cohorts", description: "Cohorts from partners (Heap's cohort sync): the Partner Cohort Import API, membership queries, data import keys" },
   { name: "Catalog and partners", description: "The event dictionary, the partners and their settings" },
   { name: "Session", description: "Dashboard login (cookie session)" },
   { name: "Operations", description: "Health, readiness, metrics, the cluster, the audit log" },

@@ -19,6 +19,7 @@ import { sessionRoutes } from "./routes/session.js";
 import { RateLimiter } from "../security/rate-limiter.js";
 import { adminMiscRoutes } from "./routes/admin-misc.js";
 import { sourceRoutes, sourceWebhookRoutes } from "./routes/sources.js";
+import { cohortImportRoutes, cohortRoutes } from "./routes/cohorts.js";
 import { currentActionRoutes } from "./routes/current-actions.js";
 import { currentRoutes } from "./routes/currents.js";
 import { ingestRoutes } from "./routes/ingest.js";
@@ -200,6 +201,7 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
 
   ingestRoutes(app, s);
   sourceWebhookRoutes(app, s);
+  cohortImportRoutes(app, s);
   const sessions = new SessionStore(undefined, s.now);
   // Failed admin authentications, by the login form or the Authorization header: 10, then one every 6 s, per address.
   const failedAuth = new RateLimiter(10 / 60, 10, s.now);
@@ -254,6 +256,7 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     currentActionRoutes(admin, s);
     adminMiscRoutes(admin, s);
     sourceRoutes(admin, s);
+    cohortRoutes(admin, s);
   });
 
   return app;

@@ -8,6 +8,8 @@ import type { CredentialService } from "../security/credential-service.js";
 import type { WebhookReceiver } from "../sources/receive-webhook.js";
 import type { SourceService } from "../sources/source-service.js";
 import type { Store } from "../store/port.js";
+import type { CohortService } from "../cohorts/cohort-service.js";
+import type { DataImportKeys } from "../cohorts/import-keys.js";
 
 /** What the HTTP routes are given: the library's services, nothing driver-specific. */
 export interface Services {
@@ -22,4 +24,6 @@ export interface Services {
   readonly ingestGuard: IngestGuard;
   readonly sources: SourceService;
   readonly webhooks: WebhookReceiver;
+  readonly cohorts: CohortService;
+  readonly importKeys: DataImportKeys;
 }

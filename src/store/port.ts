@@ -295,11 +295,85 @@ export interface SourceStore {
   unmapped(id: string, limit: number): Promise<Array<{ at: number; providerType: string; excerpt: string }>>;
 }
 
+/** A cohort imported from a partner (Heap's cohort sync, SPEC section 15). */
+export interface CohortRecord {
+  /** Currents' own id of the cohort (the partner's id is `cohortId`). */
+  readonly id: string;
+  readonly workspace: string;
+  readonly partner: string;
+  readonly cohortId: string;
+  readonly name: string;
+  /** When the partner says it created the cohort (ms). */
+  readonly createdAt: number;
+  /** When Currents first heard of it, and last changed it (ms). */
+  readonly importedAt: number;
+  readonly updatedAt: number;
+  readonly size: number;
+  /** Membership changes applied so far (each request that changed something adds one). */
+  readonly version: number;
+}
+
+export type MemberKind = "user" | "device" | "alias";
+
+/** A member: an external user id, a device id, or an alias (`key` = JSON [alias_label, alias_name]). */
+export interface CohortMember {
+  readonly kind: MemberKind;
+  readonly key: string;
+}
+
+/** One request's effect on a cohort. */
+export interface CohortChange {
+  readonly at: number;
+  readonly requestId: string;
+  readonly joined: number;
+  readonly left: number;
+  readonly sizeAfter: number;
+  /** Set when the request named or renamed the cohort. */
+  readonly name: string | null;
+}
+
+/** A data import key: what Heap sends as `client_secret`; stored hashed. */
+export interface DataImportKeyRecord {
+  readonly id: string;
+  readonly workspace: string;
+  readonly keyHash: string;
+  readonly hint: string;
+  readonly createdAt: number;
+}
+
+export interface CohortStore {
+  /** Creates the cohort, or renames it; records the change. */
+  upsert(c: Omit<CohortRecord, "id" | "importedAt" | "updatedAt" | "size" | "version">, newId: string, now: number, requestId: string): Promise<CohortRecord>;
+  get(id: string): Promise<CohortRecord | undefined>;
+  find(workspace: string, partner: string, cohortId: string): Promise<CohortRecord | undefined>;
+  /** By Currents id, after `afterId`; `search` matches the name (case-insensitive) or the partner's id. */
+  list(q: { workspace?: string; search?: string; limit: number; afterId?: string }): Promise<CohortRecord[]>;
+  /**
+   * Adds and removes members in one transaction; members already in (or already out) change
+   * nothing. Returns who actually joined and left, and the size after.
+   */
+  apply(id: string, add: readonly CohortMember[], remove: readonly CohortMember[], now: number, requestId: string): Promise<{ joined: CohortMember[]; left: CohortMember[]; size: number }>;
+  /** Which of these members are in the cohort now (as `${kind}\u0000${key}`). */
+  present(id: string, members: readonly CohortMember[]): Promise<Set<string>>;
+  /** Members in (kind, key) order after `after`, with when they joined. */
+  members(id: string, limit: number, after?: CohortMember): Promise<Array<CohortMember & { since: number }>>;
+  /** The cohorts of a workspace a member is in, with when it joined. */
+  cohortsOf(workspace: string, member: CohortMember): Promise<Array<CohortRecord & { since: number }>>;
+  /** The newest changes first. */
+  history(id: string, limit: number): Promise<CohortChange[]>;
+
+  insertImportKey(key: DataImportKeyRecord): Promise<void>;
+  findImportKey(keyHash: string): Promise<DataImportKeyRecord | undefined>;
+  listImportKeys(workspace?: string): Promise<DataImportKeyRecord[]>;
+  deleteImportKey(id: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres" | "jetstream";
   /** JetStream mode: the event log's partitions; each (Current, partition) is delivered on its own. */
   readonly partitions?: number;
   readonly sources: SourceStore;
+  readonly cohorts: CohortStore;
   readonly events: EventLog;
   readonly config: ConfigRepository;
   readonly deadLetters: DeadLetterStore;

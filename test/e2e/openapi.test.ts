@@ -53,6 +53,12 @@ describe("the OpenAPI document", () => {
     const doomed = (await svc.admin("POST", "/api/v1/sources", { kind: "postmark", name: "PM2", settings: pmSettings })).body.id as string;
     const basic = { authorization: `Basic ${Buffer.from("pm:0123456789abcdef0").toString("base64")}` };
     const delivery = { RecordType: "Delivery", MessageID: "m-1", Recipient: "a@example.com", DeliveredAt: "2024-11-27T09:33:20Z" };
+    const importKey = (await svc.admin("POST", "/api/v1/data-import-keys", { workspace: "default" })).body as { id: string; key: string };
+    const doomedKey = (await svc.admin("POST", "/api/v1/data-import-keys", {})).body.id as string;
+    const cohortBody = { client_secret: importKey.key, cohort_id: "c1", name: "C1", created_at: "2026-11-01T00:00:00Z" };
+    const noAuth = { authorization: "" };
+    await fetch(`${svc.url}/partners/heap/cohorts`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(cohortBody) });
+    const cohort = (await svc.admin("GET", "/api/v1/cohorts")).body.cohorts[0].id as string;
     await svc.app.services.store.deadLetters.add([{ currentId: id, seq: 1, body: JSON.stringify(sampleEvent("users.messages.email.Send")), status: 400, reason: "refused", excerpt: "", createdAt: Date.now() }]);
 
     type Call = { path: string; body?: unknown; raw?: string | Buffer; headers?: Record<string, string>; token?: string };
@@ -106,6 +112,22 @@ describe("the OpenAPI document", () => {
       updateWorkspace: { good: [{ path: "/api/v1/workspaces/default", body: { strict: false } }], bad: [{ path: "/api/v1/workspaces/nope", body: { strict: true } }, { path: "/api/v1/workspaces/default", body: {} }] },
       createIngestKey: { good: [{ path: "/api/v1/ingest-keys", body: { workspace: "default" } }], bad: [{ path: "/api/v1/ingest-keys", body: { workspace: "bad space" } }] },
       listIngestKeys: { good: [{ path: "/api/v1/ingest-keys" }], bad: [] },
+      importCohort: {
+        good: [{ path: "/partners/heap/cohorts", body: cohortBody, headers: noAuth }],
+        bad: [{ path: "/partners/heap/cohorts", body: { ...cohortBody, client_secret: "wrong" }, headers: noAuth }, { path: "/partners/heap/cohorts", body: { ...cohortBody, created_at: "soon" }, headers: noAuth }],
+      },
+      importCohortMembers: {
+        good: [{ path: "/partners/heap/cohorts/users", body: { client_secret: importKey.key, cohort_id: "c1", cohort_changes: [{ user_ids: ["u1"] }] }, headers: noAuth }],
+        bad: [{ path: "/partners/heap/cohorts/users", body: { client_secret: importKey.key, cohort_id: "c1", cohort_changes: [{ user_ids: Array.from({ length: 1_001 }, (_, i) => `u${i}`) }] }, headers: noAuth },
+          { path: "/partners/heap/cohorts/users", body: { client_secret: "wrong", cohort_id: "c1", cohort_changes: [{ user_ids: ["u1"] }] }, headers: noAuth }],
+      },
+      listCohorts: { good: [{ path: "/api/v1/cohorts?search=c&limit=10" }], bad: [{ path: "/api/v1/cohorts?limit=9999" }] },
+      getCohort: { good: [{ path: `/api/v1/cohorts/${cohort}` }], bad: [{ path: "/api/v1/cohorts/missing" }] },
+      listCohortMembers: { good: [{ path: `/api/v1/cohorts/${cohort}/members?limit=5` }], bad: [{ path: `/api/v1/cohorts/${cohort}/members?cursor=nope` }, { path: "/api/v1/cohorts/missing/members" }] },
+      getUserCohorts: { good: [{ path: "/api/v1/users/u1/cohorts" }], bad: [{ path: "/api/v1/users/u1/cohorts?kind=alias" }] },
+      createDataImportKey: { good: [{ path: "/api/v1/data-import-keys", body: { workspace: "default" } }], bad: [{ path: "/api/v1/data-import-keys", body: { workspace: "bad space" } }] },
+      listDataImportKeys: { good: [{ path: "/api/v1/data-import-keys" }], bad: [] },
+      deleteDataImportKey: { good: [{ path: `/api/v1/data-import-keys/${doomedKey}` }], bad: [{ path: "/api/v1/data-import-keys/missing" }] },
       revokeIngestKey: { good: [{ path: `/api/v1/ingest-keys/${key}` }], bad: [{ path: `/api/v1/ingest-keys/${key}` }, { path: "/api/v1/ingest-keys/missing" }] },
     };
     const ops = Object.entries(doc.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, o]) => ({ path, method: method.toUpperCase(), ...o })));

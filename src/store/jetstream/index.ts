@@ -8,6 +8,7 @@ import { PostgresDeadLetterStore } from "../postgres/dead-letter-store.js";
 import { type PostgresStoreOptions, connectPostgres } from "../postgres/index.js";
 import { PostgresLeaseStore } from "../postgres/lease-store.js";
 import { PostgresSourceStore } from "../postgres/source-store.js";
+import { PostgresCohortStore } from "../postgres/cohort-store.js";
 import { JetStreamEventLog } from "./event-log.js";
 import { setUpStream } from "./stream-setup.js";
 
@@ -55,6 +56,7 @@ export async function openJetStreamStore(o: JetStreamStoreOptions): Promise<Stor
     config,
     deadLetters: new PostgresDeadLetterStore(pool),
     sources: new PostgresSourceStore(pool),
+    cohorts: new PostgresCohortStore(pool),
     leases: new PostgresLeaseStore(pool),
     onAppended(listener) {
       const sub = nc.subscribe(`${o.stream}.appended.*`, {

@@ -6,6 +6,7 @@ import { AppendedListener } from "./appended-listener.js";
 import { PostgresConfigRepository } from "./config-repository.js";
 import { PostgresDeadLetterStore } from "./dead-letter-store.js";
 import { PostgresSourceStore } from "./source-store.js";
+import { PostgresCohortStore } from "./cohort-store.js";
 import { PostgresEventLog } from "./event-log.js";
 import { PostgresLeaseStore } from "./lease-store.js";
 import { migratePostgres } from "./migrations.js";
@@ -59,6 +60,7 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Store>
     config: new PostgresConfigRepository(pool),
     deadLetters: new PostgresDeadLetterStore(pool),
     sources: new PostgresSourceStore(pool),
+    cohorts: new PostgresCohortStore(pool),
     leases: new PostgresLeaseStore(pool),
     onAppended: (l) => listener.subscribe(l),
   }, {

@@ -133,6 +133,25 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
       );
     `,
   },
+  {
+    version: 9,
+    name: "cohorts imported from partners (Heap's cohort sync): cohorts, members, changes, data import keys",
+    sql: `
+      CREATE TABLE cohorts (
+        id text PRIMARY KEY, workspace_id text NOT NULL, partner text NOT NULL, cohort_id text NOT NULL, name text NOT NULL,
+        created_at bigint NOT NULL, imported_at bigint NOT NULL, updated_at bigint NOT NULL, size bigint NOT NULL DEFAULT 0, version bigint NOT NULL DEFAULT 0,
+        UNIQUE (workspace_id, partner, cohort_id)
+      );
+      CREATE TABLE cohort_members (cohort text NOT NULL, kind text NOT NULL, member text NOT NULL, since bigint NOT NULL, PRIMARY KEY (cohort, kind, member));
+      CREATE INDEX cohort_members_by_member ON cohort_members (kind, member);
+      CREATE TABLE cohort_changes (
+        id bigserial PRIMARY KEY, cohort text NOT NULL, at bigint NOT NULL, request_id text NOT NULL,
+        joined bigint NOT NULL, left_count bigint NOT NULL, size_after bigint NOT NULL, name text
+      );
+      CREATE INDEX cohort_changes_by_cohort ON cohort_changes (cohort, id);
+      CREATE TABLE data_import_keys (id text PRIMARY KEY, workspace_id text NOT NULL, key_hash text NOT NULL UNIQUE, hint text NOT NULL, created_at bigint NOT NULL);
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */

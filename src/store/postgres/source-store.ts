@@ -2,25 +2,13 @@ import type pg from "pg";
 import type { SourceRecord, SourceRequestOutcome, SourceStats, SourceStore } from "../port.js";
 import { type SourceRow, UNMAPPED_KEPT, toSource } from "../rows.js";
 import { guarded } from "./errors.js";
+import { inTransaction } from "./transaction.js";
 
 export class PostgresSourceStore implements SourceStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    return guarded(async () => {
-      const c = await this.pool.connect();
-      try {
-        await c.query("BEGIN");
-        const out = await fn(c);
-        await c.query("COMMIT");
-        return out;
-      } catch (error) {
-        await c.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      } finally {
-        c.release();
-      }
-    });
+  #tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   async insert(s: SourceRecord): Promise<void> {

@@ -7,6 +7,7 @@ import type { Store } from "../port.js";
 import { SqliteConfigRepository } from "./config-repository.js";
 import { SqliteDeadLetterStore } from "./dead-letter-store.js";
 import { SqliteSourceStore } from "./source-store.js";
+import { SqliteCohortStore } from "./cohort-store.js";
 import { SqliteEventLog } from "./event-log.js";
 import { SqliteLeaseStore } from "./lease-store.js";
 import { migrate } from "./migrations.js";
@@ -51,6 +52,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     config,
     deadLetters: new SqliteDeadLetterStore(db),
     sources: new SqliteSourceStore(db),
+    cohorts: new SqliteCohortStore(db),
     leases: new SqliteLeaseStore(db),
   }, {
     check: () => {

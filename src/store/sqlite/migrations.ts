@@ -188,6 +188,25 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX source_unmapped_by_source ON source_unmapped (source_id, id);
     `,
   },
+  {
+    version: 11,
+    name: "cohorts imported from partners (Heap's cohort sync): cohorts, members, changes, data import keys",
+    sql: `
+      CREATE TABLE cohorts (
+        id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, partner TEXT NOT NULL, cohort_id TEXT NOT NULL, name TEXT NOT NULL,
+        created_at INTEGER NOT NULL, imported_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, size INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (workspace_id, partner, cohort_id)
+      );
+      CREATE TABLE cohort_members (cohort TEXT NOT NULL, kind TEXT NOT NULL, member TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (cohort, kind, member)) WITHOUT ROWID;
+      CREATE INDEX cohort_members_by_member ON cohort_members (kind, member);
+      CREATE TABLE cohort_changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, cohort TEXT NOT NULL, at INTEGER NOT NULL, request_id TEXT NOT NULL,
+        joined INTEGER NOT NULL, left_count INTEGER NOT NULL, size_after INTEGER NOT NULL, name TEXT
+      );
+      CREATE INDEX cohort_changes_by_cohort ON cohort_changes (cohort, id);
+      CREATE TABLE data_import_keys (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, created_at INTEGER NOT NULL);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
