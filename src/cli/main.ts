@@ -7,6 +7,7 @@ Usage:
   currents start [--port 4100] [--host 127.0.0.1] [--data-dir ./.currents] [--allow-private-endpoints]
   currents demo [--port 4100] [--rate 50] [--duration <seconds>]
   currents simulate --url <url> --key <ingest key> [--rate 100] [--duration 60]
+  currents cohort-sync --url <url> --key <data import key> [--cohorts 3] [--users 5000] [--rounds 3]
   currents receiver [--port 4200] [--token <bearer token>]
   currents rotate-master-key [--data-dir ./.currents] [--new-key <64 hex>]
   currents currents list|show|create|launch|pause|resume|test|delete
@@ -27,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import("./demo.js")).demoCommand(rest);
       case "simulate":
         return await (await import("./simulate.js")).simulateCommand(rest);
+      case "cohort-sync":
+        return await (await import("./cohort-sync.js")).cohortSyncCommand(rest);
       case "receiver":
         return await (await import("./receiver.js")).receiverCommand(rest);
       case "currents":

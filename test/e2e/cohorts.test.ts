@@ -2,6 +2,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type Service, launchCurrent, startService, waitFor } from "../support/harness.js";
 import { createDatabase, dropDatabase } from "../support/postgres.js";
 import { startReceiver } from "../support/receiver.js";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { simulateHeapCohortSync } from "../../src/simulator/heap-cohort-sync.js";
 
 /**
  * Heap's cohorts into Currents (SPEC section 15), on both stores: the Partner Cohort Import
@@ -153,6 +156,42 @@ describe.each(["embedded", "postgres"] as const)("Heap cohorts on the %s store",
     // The catalog lists them in an extension group, marked as such.
     const groups = (await svc.admin("GET", "/api/v1/event-types")).body.groups as Array<{ id: string; extension: boolean; eventTypes: Array<{ type: string }> }>;
     expect(groups.find((g) => g.extension)).toMatchObject({ id: "currents_extension", eventTypes: [{ type: "users.cohorts.Enter" }, { type: "users.cohorts.Exit" }] });
+  });
+
+  it("a simulated Heap sync (names, then members, then deltas) builds the cohorts the API shows, member for member; the CLI plays it too", async () => {
+    const svc = await start();
+    const key = await importKey(svc);
+    const r = await simulateHeapCohortSync({ url: svc.url, key, cohorts: 2, usersPerCohort: 2_500, rounds: 2, seed: 7 });
+    const cohorts = (await svc.admin("GET", "/api/v1/cohorts")).body.cohorts as Array<{ id: string; cohortId: string; size: number; name: string }>;
+    expect(cohorts.map((c) => c.cohortId).sort()).toEqual(["heap-1", "heap-2"]);
+    for (const c of cohorts) {
+      const want = r.expected.get(c.cohortId) as Set<string>;
+      expect(c.size).toBe(want.size);
+      const got: string[] = [];
+      for (let cursor: string | null = null; ;) {
+        const page = await svc.admin("GET", `/api/v1/cohorts/${c.id}/members?limit=1000${cursor ? `&cursor=${cursor}` : ""}`);
+        got.push(...(page.body.members as Array<{ id: string }>).map((m) => m.id));
+        cursor = page.body.next as string | null;
+        if (!cursor) break;
+      }
+      expect(got.sort()).toEqual([...want].sort());
+      const history = (await svc.admin("GET", `/api/v1/cohorts/${c.id}`)).body.history as Array<{ left: number }>;
+      expect(history.some((h) => h.left > 0)).toBe(true);
+    }
+    // Not spawnSync: the service answering the CLI runs in this process.
+    const cli = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [fileURLToPath(new URL("../../bin/currents.js", import.meta.url)), "cohort-sync", "--url", svc.url, "--key", key, "--cohorts", "1", "--users", "1500", "--rounds", "1", "--partner", "heapcli"]);
+      let stdout = "";
+      let stderr = "";
+      p.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+      p.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+      p.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+    expect(cli.status, cli.stderr).toBe(0);
+    const printed = Number(/heap-1: (\d+) members/.exec(cli.stdout)?.[1]);
+    const made = ((await svc.admin("GET", "/api/v1/cohorts")).body.cohorts as Array<{ partner: string; size: number }>).find((c) => c.partner === "heapcli");
+    expect(made?.size).toBe(printed);
+    expect(cli.stderr).toMatch(/cohort sync \[#+/);
   });
 
   it("a cohort of 1,000,000 members built in requests of 1,000 and read back page by page", async () => {
