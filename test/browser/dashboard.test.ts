@@ -10,6 +10,7 @@ import { type Receiver, startReceiver } from "../support/receiver.js";
 import { ARTIFACTS, browserAvailable, launchBrowser } from "./browser.js";
 import { FakeHeap } from "../../src/receiver/fake-heap.js";
 import { exited } from "../support/child-service.js";
+import { simulateHeapCohortSync } from "../../src/simulator/heap-cohort-sync.js";
 
 const BIN = fileURLToPath(new URL("../../bin/currents.js", import.meta.url));
 
@@ -247,6 +248,44 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.screenshot({ path: `${ARTIFACTS}sources.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}sources-phone.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
+  it("cohorts: creates a data import key, a simulated Heap sync fills the list, a cohort's page draws its size over time, a user is looked up", async () => {
+    const svc = await startService();
+    cleanup.push(() => svc.close());
+    const { page, consoleErrors } = await open(svc);
+    await page.getByRole("link", { name: "Cohorts" }).click();
+    await page.getByRole("heading", { name: "Cohorts", level: 1 }).waitFor();
+    await page.getByText("No cohort yet").waitFor();
+    expect(await page.getByTestId("cohort-endpoint").textContent()).toBe(svc.url);
+    await page.getByRole("button", { name: "Create data import key" }).click();
+    const key = (await page.getByTestId("new-import-key").textContent()) as string;
+    expect(key).toMatch(/^cur_import/);
+    const sync = await simulateHeapCohortSync({ url: svc.url, key, cohorts: 3, usersPerCohort: 1_500, rounds: 2, seed: 3 });
+    await page.getByRole("link", { name: "Power users" }).waitFor({ timeout: 10_000 });
+    const powerUsers = (sync.expected.get("heap-1") as Set<string>).size;
+    await page.getByRole("row", { name: /Power users/ }).getByText(powerUsers.toLocaleString("en-US")).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}cohorts.png`, fullPage: true });
+    // A user's cohorts.
+    const member = [...(sync.expected.get("heap-2") as Set<string>)][0] as string;
+    await page.getByLabel("User", { exact: true }).fill(member);
+    await page.getByRole("button", { name: "Look up" }).click();
+    await page.getByTestId("user-cohorts").getByRole("link", { name: "At risk of churn" }).waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}cohorts-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByRole("link", { name: "Power users" }).first().click();
+    await page.getByRole("heading", { name: "Power users" }).waitFor();
+    expect(await page.getByTestId("cohort-size").textContent()).toBe(powerUsers.toLocaleString("en-US"));
+    await page.getByRole("figure", { name: "Members over time" }).locator("canvas").waitFor();
+    await page.getByRole("columnheader", { name: "Members after" }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}cohort-page.png`, fullPage: true });
+    // As a phone opens it (charts are sized when drawn).
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await page.getByRole("figure", { name: "Members over time" }).locator("canvas").waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}cohort-page-phone.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 

@@ -6,8 +6,9 @@ import { CurrentsList } from "./pages/CurrentsList";
 import { IngestKeys } from "./pages/IngestKeys";
 import { Login } from "./pages/Login";
 import { Sources } from "./pages/Sources";
+import { Cohorts } from "./pages/Cohorts";
 
-/** Hash routes: #/ (Data Export), #/new, #/currents/<id>, #/sources[/<id>], #/keys. */
+/** Hash routes: #/ (Data Export), #/new, #/currents/<id>, #/sources[/<id>], #/cohorts[/<id>], #/keys. */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || "/");
   useEffect(() => {
@@ -26,6 +27,7 @@ export function App() {
   if (!role) return <Login onLogin={setRole} />;
   const current = /^\/currents\/([\w-]+)$/.exec(route)?.[1];
   const source = /^\/sources(?:\/([\w-]+))?$/.exec(route);
+  const cohort = /^\/cohorts(?:\/([\w-]+))?$/.exec(route);
   return (
     <>
       <header className="topbar">
@@ -34,12 +36,13 @@ export function App() {
           <span className="crumb">Partner Integrations</span>
           <a href="#/" aria-current={route === "/" ? "page" : undefined}>Data Export</a>
           <a href="#/sources" aria-current={source ? "page" : undefined}>Sources</a>
+          <a href="#/cohorts" aria-current={cohort ? "page" : undefined}>Cohorts</a>
           <a href="#/keys" aria-current={route === "/keys" ? "page" : undefined}>Ingest keys</a>
         </nav>
         <button type="button" className="link" onClick={() => void logout().then(() => setRole(undefined))}>Log out</button>
       </header>
       <main className="page">
-        {route === "/new" ? <CreateWizard /> : source ? <Sources id={source[1]} readOnly={role === "readonly"} /> : current ? <CurrentPage id={current} readOnly={role === "readonly"} /> : route === "/keys" ? <IngestKeys /> : <CurrentsList />}
+        {route === "/new" ? <CreateWizard /> : source ? <Sources id={source[1]} readOnly={role === "readonly"} /> : cohort ? <Cohorts id={cohort[1]} readOnly={role === "readonly"} /> : current ? <CurrentPage id={current} readOnly={role === "readonly"} /> : route === "/keys" ? <IngestKeys /> : <CurrentsList />}
       </main>
     </>
   );

@@ -5,11 +5,13 @@ import { api } from "../api";
 
 interface Point { at: string; delivered: number; failed: number; p50Ms: number | null; p99Ms: number | null; backlog: number | null; oldestAgeMs: number | null }
 
-function Chart({ title, data, series, spanSeconds }: { title: string; data: uPlot.AlignedData; series: Array<{ label: string; stroke: string }>; spanSeconds: number }) {
+export function Chart({ title, data, series, spanSeconds }: { title: string; data: uPlot.AlignedData; series: Array<{ label: string; stroke: string }>; spanSeconds: number }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!ref.current) return;
-    const width = Math.min(560, ref.current.clientWidth || 560);
+    // The figure's own width (its padding and border taken off), so a phone's narrow screen gets a narrow chart.
+    const box = ref.current.parentElement ?? ref.current;
+    const width = Math.max(200, Math.min(560, (box.clientWidth || 560) - 16));
     const plot = new uPlot({
       width, height: 180, title,
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: 2, spanGaps: true, points: { show: true, size: 5 } }))],
