@@ -23,6 +23,10 @@ export interface CurrentStats {
   oldestPendingAgeMs: number | null;
   lastDeliveredAt: string | null;
   lastError: string | null;
+  /** When the last error happened (shown with it; the error clears itself on the next delivery). */
+  lastErrorAt: string | null;
+  /** While the Current waits to retry (this process's view): when the next attempt is due. */
+  retryingUntil: string | null;
   /** The running (or last) replay or redrive, with its progress. */
   job: { kind: string; state: string; total: number; sent: number; startedAt: string | null; finishedAt: string | null; detail: string | null } | null;
 }
@@ -71,7 +75,10 @@ export class CurrentViews {
     const deadLettered = await this.store.deadLetters.count(c.id);
     return {
       delivered: p?.delivered ?? 0,
-      delivered24h: await this.store.config.deliveredSince(c.id, Math.floor(this.now() / 60_000) - 1439),
+      // Launched within the day: everything delivered is of the day (the per-minute series lags up to 10 s behind).
+      delivered24h: c.launchedAt !== null && this.now() - c.launchedAt < 86_400_000
+        ? p?.delivered ?? 0
+        : await this.store.config.deliveredSince(c.id, Math.floor(this.now() / 60_000) - 1439),
       pending: pending.count,
       failedAttempts: p?.failedAttempts ?? 0,
       deadLettered,
@@ -83,6 +90,8 @@ export class CurrentViews {
       oldestPendingAgeMs: pending.oldestReceivedAt === null ? null : Math.max(0, this.now() - pending.oldestReceivedAt),
       lastDeliveredAt: iso(p?.lastDeliveredAt ?? null),
       lastError: p?.lastError ?? null,
+      lastErrorAt: p?.lastError ? iso(p.lastErrorAt ?? null) : null,
+      retryingUntil: iso(this.engine()?.retryAt(c.id) ?? null),
       job: this.#jobView(c.id),
     };
   }

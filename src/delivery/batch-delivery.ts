@@ -58,6 +58,8 @@ export interface BatchControl {
   leaseHeld?(): boolean;
   /** Distinguishes replays and redrives in the Idempotency-Key. */
   readonly keyPrefix?: string;
+  /** Waits before a retry; "Retry now" cuts it short (default: a plain sleep until aborted). */
+  nap?(ms: number): Promise<void>;
 }
 
 /**
@@ -97,7 +99,7 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     if (control.halted()) return false;
     const held = (control.heldUntil?.() ?? 0) - deps.now();
     if (held > 0) {
-      await sleep(held, control.signal);
+      await (control.nap ? control.nap(held) : sleep(held, control.signal));
       continue;
     }
     if (control.leaseHeld && !control.leaseHeld()) {
@@ -163,7 +165,7 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     const retryAfter = result.kind === "answered" ? result.retryAfter : undefined;
     const delay = retryDelayMs(retry, retryAfter, deps.now(), deps.retryPolicy ?? defaultRetryPolicy, deps.random);
     control.backoff(deps.now() + delay);
-    await sleep(delay, control.signal);
+    await (control.nap ? control.nap(delay) : sleep(delay, control.signal));
   }
   return false;
 }

@@ -96,6 +96,10 @@ export class CurrentWorker {
   readonly #abort = new AbortController();
   readonly #wakeup = new Wakeup();
   readonly #settledWakeup = new Wakeup();
+  /** Woken by "Retry now": retry waits end at once. */
+  readonly #retryWakeup = new Wakeup();
+  /** An error was shown in lastError since the last delivery: the next delivery clears it. */
+  #errorShown = false;
   #lookahead: StoredEvent[] = [];
   readonly #gate: RateGate | undefined;
   /** Each look-ahead event's rate-limit key (parsed once). */
@@ -123,7 +127,18 @@ export class CurrentWorker {
 
   constructor(spec: WorkerSpec, deps: WorkerDeps) {
     this.#spec = spec;
-    this.#deps = deps;
+    // lastError clears itself on recovery: the first delivery after an error shown writes it back to none.
+    this.#deps = {
+      ...deps,
+      recordProgress: (u) => {
+        if (u.lastError) this.#errorShown = true;
+        deps.recordProgress(u);
+        if ((u.deliveredDelta ?? 0) > 0 && this.#errorShown) {
+          this.#errorShown = false;
+          deps.recordProgress({ currentId: u.currentId, lastError: null });
+        }
+      },
+    };
     this.#readSeq = spec.startSeq;
     this.#ackedSeq = spec.startSeq;
     const limit = spec.partner.rateLimit?.(spec.settings);
@@ -154,6 +169,18 @@ export class CurrentWorker {
 
   /** New events may be there. */
   wake(): void {
+    this.#wakeup.wake();
+  }
+
+  /** When the next attempt is due, while the Current waits to retry (undefined when it does not). */
+  get retryAt(): number | undefined {
+    return this.#backoffUntil > this.#deps.now() ? this.#backoffUntil : undefined;
+  }
+
+  /** "Retry now": waits for a retry end at once (Retry-After and backoff included); the attempt counts as usual. */
+  retryNow(): void {
+    this.#backoffUntil = 0;
+    this.#retryWakeup.wake();
     this.#wakeup.wake();
   }
 
@@ -433,6 +460,7 @@ export class CurrentWorker {
         if (!laneScoped) this.#backoffUntil = Math.max(this.#backoffUntil, until);
       },
       heldUntil: () => this.#backoffUntil,
+      nap: (ms) => this.#retryWakeup.wait(ms, this.#abort.signal),
       leaseHeld: this.#deps.leaseHeld && (() => (this.#deps.leaseHeld as (id: string) => boolean)(this.#spec.unit ?? this.currentId)),
     }, events);
   }

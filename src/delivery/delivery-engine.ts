@@ -298,6 +298,24 @@ export class DeliveryEngine {
     return this.#workersOf(currentId).reduce((n, unit) => n + (this.#workers.get(unit)?.held ?? 0), 0);
   }
 
+  /** When this process's next attempt for the Current is due, while it waits to retry. */
+  retryAt(currentId: string): number | undefined {
+    const due = this.#workersOf(currentId).map((u) => this.#workers.get(u)?.retryAt).filter((t): t is number => t !== undefined);
+    return due.length > 0 ? Math.min(...due) : undefined;
+  }
+
+  /** "Retry now": ends the Current's retry waits here; false when this process does not deliver it. */
+  retryNow(currentId: string): boolean {
+    const units = this.#workersOf(currentId);
+    for (const u of units) this.#workers.get(u)?.retryNow();
+    return units.length > 0;
+  }
+
+  /** Cancels the Current's running replay or redrive; undefined when none runs here. */
+  cancelJob(currentId: string): JobProgress | undefined {
+    return this.#jobs.cancel(currentId);
+  }
+
   /** The Currents this process delivers now (JetStream mode: some of their partitions at least). */
   delivered(): string[] {
     return [...new Set([...this.#workers.values()].map((w) => w.currentId))];

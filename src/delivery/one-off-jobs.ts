@@ -113,6 +113,17 @@ export class OneOffJobs {
     return progress;
   }
 
+  /** Cancels a running job: what was sent stays sent, the rest is not. */
+  cancel(currentId: string): JobProgress | undefined {
+    const job = this.#jobs.get(currentId);
+    if (job?.progress.state !== "running") return undefined;
+    job.abort.abort();
+    job.progress.state = "stopped";
+    job.progress.detail = "cancelled";
+    job.progress.finishedAt = this.o.now();
+    return job.progress;
+  }
+
   /** Stops a Current's job (it was deleted) and forgets it. */
   async forget(currentId: string): Promise<void> {
     const job = this.#jobs.get(currentId);

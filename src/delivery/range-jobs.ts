@@ -44,6 +44,7 @@ export async function runReplay(
     }
     progress.sent += batch.length;
   }
+  if (progress.state !== "running") return; // cancelled meanwhile
   progress.state = "done";
   progress.finishedAt = deps.now();
 }
@@ -84,11 +85,13 @@ export async function runRedrive(
     await letters.remove(current.id, chunk.map((l) => l.id));
     progress.sent += chunk.length;
   }
+  if (progress.state !== "running") return; // cancelled meanwhile
   progress.state = "done";
   progress.finishedAt = deps.now();
 }
 
 function stop(progress: JobProgress, why: string): void {
+  if (progress.detail === "cancelled") return; // cancelled: say so, not how the run ended
   progress.state = "stopped";
   progress.detail = why;
 }

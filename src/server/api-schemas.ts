@@ -47,7 +47,10 @@ export const Stats = Type.Object({
   heldByRateLimit: Type.Integer({ description: "Pending events a partner's rate limit holds back now (in the process delivering the Current)" }),
   valuesCut: Type.Integer({ description: "Property keys or values cut to the partner's limits" }),
   deadLettersByReason: Type.Array(Type.Object({ reason: Type.String(), count: Type.Integer() }), { description: "Dead letters held now by reason (over the newest 10,000)" }),
-  lastDeliveredAt: Nullable(Type.String()), lastError: Nullable(Type.String()), job: Job,
+  lastDeliveredAt: Nullable(Type.String()), lastError: Nullable(Type.String()),
+  lastErrorAt: Nullable(Type.String({ description: "When the last error happened; the error clears itself on the next delivery" })),
+  retryingUntil: Nullable(Type.String({ description: "While the Current waits to retry (as the process delivering it sees it): when the next attempt is due" })),
+  job: Job,
 });
 
 export const CurrentView = Type.Object({

@@ -251,6 +251,34 @@ describe.runIf(run)("dashboard in Chromium", () => {
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 
+  it("a Current its partner keeps refusing shows 'retrying' with the error, when it happened and the next attempt; Retry now delivers; the error then clears", async () => {
+    let refuse = true;
+    const { receiver, svc } = await setup(() => (refuse ? { status: 503, body: JSON.stringify({ error: { code: "overloaded", detail: "try later" } }), headers: { "retry-after": "3600" } } : { status: 200 }));
+    const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"], { name: "Flaky endpoint", partner: "custom_http", settings: { endpoint: receiver.url } });
+    const events = Array.from({ length: 1_234 }, (_, i) => sampleEvent("users.messages.email.Send", { id: `f${i}` }));
+    expect((await svc.ingest(events.slice(0, 1_000))).status).toBe(200);
+    expect((await svc.ingest(events.slice(1_000))).status).toBe(200);
+    await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.retryingUntil !== null, 10_000, "retrying");
+    const { page, consoleErrors } = await open(svc);
+    const row = page.getByRole("row", { name: /Flaky endpoint/ });
+    await row.getByText("retrying", { exact: true }).waitFor({ timeout: 10_000 });
+    expect(await row.textContent()).not.toContain("{");
+    await page.screenshot({ path: `${ARTIFACTS}list-retrying.png` });
+    await page.goto(`${svc.url}/#/currents/${id}`);
+    await page.getByRole("status").filter({ hasText: "Retrying" }).getByText(/in (59|60) min/).waitFor();
+    await page.getByTestId("last-error").getByText(/ago/).waitFor();
+    await page.getByText("1,234").first().waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}current-retrying.png`, fullPage: true });
+    refuse = false;
+    await page.getByRole("button", { name: "Retry now" }).click();
+    await waitFor(async () => (await page.getByTestId("status").textContent()) === "active", 10_000, "active again");
+    await page.getByTestId("delivered").getByText("1,234").waitFor({ timeout: 10_000 });
+    await page.getByTestId("last-error").waitFor({ state: "detached" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}current-recovered-phone.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
   it("cohorts: creates a data import key, a simulated Heap sync fills the list, a cohort's page draws its size over time, a user is looked up", async () => {
     const svc = await startService();
     cleanup.push(() => svc.close());

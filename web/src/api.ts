@@ -52,9 +52,31 @@ export async function logout(): Promise<void> {
 export interface Stats {
   delivered: number; delivered24h: number; pending: number; failedAttempts: number; deadLettered: number; expired: number;
   heldByRateLimit: number; valuesCut: number; deadLettersByReason: Array<{ reason: string; count: number }>;
-  oldestPendingAgeMs: number | null; lastDeliveredAt: string | null; lastError: string | null;
+  oldestPendingAgeMs: number | null; lastDeliveredAt: string | null; lastError: string | null; lastErrorAt: string | null; retryingUntil: string | null;
   job: { kind: string; state: string; total: number; sent: number; detail: string | null } | null;
 }
+
+/** What a person reads as the state: an active Current waiting to retry shows as "retrying". */
+export const displayStatus = (c: Current): string => (c.status === "active" && c.stats.retryingUntil ? "retrying" : c.status);
+
+/** A reason in a few words for a list (the details are on the Current's page): the first line, without a partner's JSON. */
+export function shortReason(reason: string | null): string {
+  if (!reason) return "";
+  const first = reason.split("\n")[0]?.replace(/\s*[{[].*$/, "") ?? "";
+  return first.length > 80 ? `${first.slice(0, 77)}…` : first;
+}
+
+/** "12 s ago" / "in 5 min": for tiles and lists, with the exact time in a title. */
+export function relativeTime(iso: string | null, now = Date.now()): string {
+  if (!iso) return "—";
+  const ms = Date.parse(iso) - now;
+  const abs = Math.abs(ms);
+  if (abs < 1_000) return "now";
+  return ms < 0 ? `${formatAge(abs)} ago` : `in ${formatAge(abs)}`;
+}
+
+/** Whole numbers with the reader's thousands separators. */
+export const count = (n: number): string => n.toLocaleString();
 export interface Current {
   id: string; name: string; partner: string; workspace: string; contactEmail: string | null;
   settings: Record<string, unknown>; destination: string; ordering: "none" | "per_user"; events: string[]; transformations: Array<{ field: string; action: "remove" | "hash" }>;

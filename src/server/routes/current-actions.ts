@@ -55,6 +55,32 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
     return reply.code(202).send({ replay: { ...job, from: new Date(from).toISOString(), to: new Date(to).toISOString() } });
   });
 
+  app.post("/api/v1/currents/:id/job/cancel", {
+    schema: op({
+      id: "cancelJob", summary: "Cancel the running replay or redrive (what was sent stays sent)", tag: "Delivery", auth: "admin", params: IdParams, errors: [403, 404, 409],
+      ok: { status: 200, schema: Type.Object({ job: Type.Object({}, { additionalProperties: true }) }), description: "Cancelled; the job as it stopped" },
+    }),
+  }, async (req) => {
+    const { id } = req.params as { id: string };
+    await s.currents.record(id);
+    const job = s.engine.cancelJob(id);
+    if (!job) throw new ClientError(409, "conflict", "no replay or redrive of this Current is running in this process");
+    return { job: { ...job, startedAt: new Date(job.startedAt).toISOString(), finishedAt: job.finishedAt === null ? null : new Date(job.finishedAt).toISOString() } };
+  });
+
+  app.post("/api/v1/currents/:id/retry-now", {
+    schema: op({
+      id: "retryNow", summary: "Retry now: end the Current's wait before its next attempt (backoff or Retry-After)", tag: "Delivery", auth: "admin", params: IdParams, errors: [403, 404, 409],
+      ok: { status: 202, schema: Type.Object({ retrying: Type.Boolean() }), description: "The waiting attempts go now" },
+    }),
+  }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const current = await s.currents.record(id);
+    if (current.status !== "active") throw new ClientError(409, "conflict", `the Current is ${current.status}; only an active Current retries${current.status === "failing" ? " (a failing one is probed; Resume it to try at once)" : ""}`);
+    if (!s.engine.retryNow(id)) throw new ClientError(409, "conflict", "this process does not deliver the Current now; ask the process that does (GET /api/v1/cluster)");
+    return reply.code(202).send({ retrying: true });
+  });
+
   app.post("/api/v1/currents/:id/dead-letters/redrive", {
     schema: op({
       id: "redriveDeadLetters", summary: "Send all (or the chosen) dead letters again", tag: "Dead letters", auth: "admin", params: IdParams,

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import { type Current, type PartnerInfo, api, formatAge, loadPartners, partnerTitle } from "../api";
+import { type Current, type PartnerInfo, api, count, displayStatus, formatAge, loadPartners, partnerTitle, relativeTime } from "../api";
 import { Charts } from "./Charts";
 import { DeadLetters } from "./DeadLetters";
 import { EditCurrent } from "./EditCurrent";
@@ -45,32 +45,39 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       <p><a href="#/">← Data Export</a></p>
       <div className="row">
         <h1>{current.name}</h1>
-        <span className={`status ${current.status}`} data-testid="status">{current.status}</span>
+        <span className={`status ${displayStatus(current)}`} data-testid="status">{displayStatus(current)}</span>
       </div>
+      {displayStatus(current) === "retrying" && (
+        <div role="status" className="banner retrying">
+          <span>Retrying: the partner did not take the last batch (details under Last error). Next attempt <time dateTime={s.retryingUntil ?? ""} title={new Date(s.retryingUntil ?? 0).toLocaleString()}>{relativeTime(s.retryingUntil)}</time>; events wait, none is lost.</span>
+          {!readOnly && <button type="button" onClick={() => void act("Retrying now", () => api("POST", `/api/v1/currents/${id}/retry-now`), () => "Retrying now.")}>Retry now</button>}
+        </div>
+      )}
       {current.status === "failing" && <div role="alert" className="banner">This Current is failing: {current.statusReason}. Events are kept; fix the endpoint or token with Edit, or wait for the next automatic check.</div>}
       {current.status === "disabled" && <div role="alert" className="banner">This Current was disabled after failing for 5 days: {current.statusReason}. Resume it to deliver its backlog.</div>}
       <p>{partnerTitle(current.partner)} · {current.destination} · workspace {current.workspace}{current.ordering === "per_user" ? " · per-user order" : ""}</p>
       <dl className="stats">
-        <div><dt>Delivered</dt><dd data-testid="delivered">{s.delivered}</dd></div>
-        <div><dt>Delivered (24 h)</dt><dd>{s.delivered24h}</dd></div>
-        <div><dt>Pending</dt><dd>{s.pending}</dd></div>
+        <div><dt>Delivered</dt><dd data-testid="delivered">{count(s.delivered)}</dd></div>
+        <div><dt>Delivered (24 h)</dt><dd>{count(s.delivered24h)}</dd></div>
+        <div><dt>Pending</dt><dd>{count(s.pending)}</dd></div>
         <div><dt>Oldest pending</dt><dd>{formatAge(s.oldestPendingAgeMs)}</dd></div>
-        <div><dt>Failed attempts</dt><dd>{s.failedAttempts}</dd></div>
-        <div><dt>Dead letters</dt><dd>{s.deadLettered}</dd></div>
-        <div><dt>Expired</dt><dd>{s.expired}</dd></div>
-        {(current.partner === "heap_api" || s.heldByRateLimit > 0) && <div><dt>Held by rate limit (now)</dt><dd data-testid="held">{s.heldByRateLimit}</dd></div>}
-        {(current.partner === "heap_api" || s.valuesCut > 0) && <div><dt>Values cut to 1,024 characters</dt><dd>{s.valuesCut}</dd></div>}
-        <div><dt>Last delivered</dt><dd>{s.lastDeliveredAt ? new Date(s.lastDeliveredAt).toLocaleString() : "—"}</dd></div>
+        <div><dt>Failed attempts</dt><dd>{count(s.failedAttempts)}</dd></div>
+        <div><dt>Dead letters</dt><dd>{count(s.deadLettered)}</dd></div>
+        <div><dt>Expired</dt><dd>{count(s.expired)}</dd></div>
+        {(current.partner === "heap_api" || s.heldByRateLimit > 0) && <div><dt>Held by rate limit (now)</dt><dd data-testid="held">{count(s.heldByRateLimit)}</dd></div>}
+        {(current.partner === "heap_api" || s.valuesCut > 0) && <div><dt>Values cut to 1,024 characters</dt><dd>{count(s.valuesCut)}</dd></div>}
+        <div><dt>Last delivered</dt><dd><time dateTime={s.lastDeliveredAt ?? ""} title={s.lastDeliveredAt ? new Date(s.lastDeliveredAt).toLocaleString() : undefined}>{relativeTime(s.lastDeliveredAt)}</time></dd></div>
       </dl>
-      {s.lastError && <p><strong>Last error:</strong> {s.lastError}</p>}
+      {s.lastError && <p data-testid="last-error"><strong>Last error</strong> (<time dateTime={s.lastErrorAt ?? ""} title={s.lastErrorAt ? new Date(s.lastErrorAt).toLocaleString() : undefined}>{relativeTime(s.lastErrorAt)}</time>): {s.lastError}</p>}
       {s.deadLettersByReason.length > 0 && (
         <div>
           <h2>Dead letters by reason</h2>
           <ul aria-label="Dead letters by reason">{s.deadLettersByReason.map((r) => <li key={r.reason}>{r.reason}: {r.count}</li>)}</ul>
         </div>
       )}
-      {s.job && <p aria-live="polite">{s.job.kind}: {s.job.sent} / {s.job.total} sent ({s.job.state}{s.job.detail ? `: ${s.job.detail}` : ""})
-        <progress max={Math.max(1, s.job.total)} value={s.job.sent} aria-label={`${s.job.kind} progress`} /></p>}
+      {s.job && <p aria-live="polite">{s.job.kind}: {count(s.job.sent)} / {count(s.job.total)} sent ({s.job.state}{s.job.detail ? `: ${s.job.detail}` : ""})
+        <progress max={Math.max(1, s.job.total)} value={s.job.sent} aria-label={`${s.job.kind} progress`} />
+        {s.job.state === "running" && !readOnly && <button type="button" className="secondary" onClick={() => void act("Cancelling", () => api("POST", `/api/v1/currents/${id}/job/cancel`), () => `${s.job?.kind ?? "Job"} cancelled.`)}>Cancel {s.job.kind}</button>}</p>}
       {message && <p aria-live="polite" className="ok">{message}</p>}
       {error && <p role="alert" className="error">{error}</p>}
       {!readOnly && (

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { type Current, api, formatAge, partnerTitle } from "../api";
+import { type Current, api, count, displayStatus, formatAge, partnerTitle, shortReason } from "../api";
 
 export function CurrentsList() {
   const [workspaces, setWorkspaces] = useState<string[]>(["default"]);
@@ -34,10 +34,12 @@ export function CurrentsList() {
               <tr key={c.id}>
                 <td><a href={`#/currents/${c.id}`}>{c.name}</a></td>
                 <td>{partnerTitle(c.partner)}</td>
-                <td><span className={`status ${c.status}`}>{c.status}</span>{c.statusReason && c.status === "failing" ? <small> {c.statusReason}</small> : null}</td>
-                <td>{c.stats.delivered24h}</td>
-                <td>{c.stats.failedAttempts + c.stats.deadLettered}</td>
-                <td>{c.stats.pending}</td>
+                <td><span className={`status ${displayStatus(c)}`}>{displayStatus(c)}</span>
+                  {c.status === "failing" && c.statusReason ? <small title={c.statusReason}> {shortReason(c.statusReason)}</small> : null}
+                  {displayStatus(c) === "retrying" && c.stats.lastError ? <small title={c.stats.lastError}> {shortReason(c.stats.lastError)}</small> : null}</td>
+                <td className="num">{count(c.stats.delivered24h)}</td>
+                <td className="num">{count(c.stats.failedAttempts + c.stats.deadLettered)}</td>
+                <td className="num">{count(c.stats.pending)}</td>
                 <td>{formatAge(c.stats.oldestPendingAgeMs)}</td>
               </tr>
             ))}
