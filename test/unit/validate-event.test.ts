@@ -11,9 +11,9 @@ describe("event validation", () => {
     }
   });
 
-  it("serves the three groups with every type once", () => {
+  it("serves the three groups and Currents' extension group, marked as such, with every type once", () => {
     const groups = eventTypesByGroup().groups;
-    expect(groups.map((g) => g.id)).toEqual(["message_engagement", "customer_behavior", "user"]);
+    expect(groups.map((g) => [g.id, g.extension])).toEqual([["message_engagement", false], ["customer_behavior", false], ["user", false], ["currents_extension", true]]);
     expect(groups.reduce((n, g) => n + g.eventTypes.length, 0)).toBe(allEventTypes().length);
   });
 
