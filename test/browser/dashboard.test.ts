@@ -279,6 +279,37 @@ describe.runIf(run)("dashboard in Chromium", () => {
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 
+  it("the audit page lists who changed what, and the event dictionary (linked from the event picker) shows a type's fields and example", async () => {
+    const { receiver, svc } = await setup();
+    const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"], { name: "Audited" });
+    expect((await svc.admin("POST", `/api/v1/currents/${id}/pause`)).status).toBe(200);
+    const { page, consoleErrors } = await open(svc);
+    await page.getByRole("link", { name: "Audit log" }).click();
+    const log = page.getByRole("table", { name: "Audit log" });
+    await log.getByText("POST /api/v1/currents/:id/pause").waitFor();
+    await log.getByText("POST /api/v1/currents/:id/launch").waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}audit.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}audit-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // From the event picker, a type's entry.
+    await page.goto(`${svc.url}/#/new`);
+    await page.getByLabel("Heap Export").check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Export name").fill("Dictionary");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Endpoint URL").fill(receiver.url);
+    await page.getByRole("button", { name: "Next" }).click();
+    const [entry] = await Promise.all([page.context().waitForEvent("page"), page.getByRole("link", { name: "users.messages.email.Open in the event dictionary" }).click()]);
+    await entry.getByRole("heading", { name: "Event dictionary" }).waitFor();
+    await entry.getByRole("table", { name: "Fields of users.messages.email.Open" }).getByText("dispatch_id").waitFor();
+    expect(await entry.getByLabel("Example users.messages.email.Open").textContent()).toContain('"users.messages.email.Open"');
+    await entry.screenshot({ path: `${ARTIFACTS}event-dictionary.png` });
+    await entry.getByLabel("Search event types").fill("cohorts");
+    await entry.getByText("Currents' own types, not the original's").waitFor();
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
+
   it("cohorts: creates a data import key, a simulated Heap sync fills the list, a cohort's page draws its size over time, a user is looked up", async () => {
     const svc = await startService();
     cleanup.push(() => svc.close());

@@ -83,7 +83,7 @@ export interface Current {
   status: string; statusReason: string | null; createdAt: string; launchedAt: string | null; stats: Stats;
 }
 export interface EventTypeGroup {
-  id: string; name: string;
+  id: string; name: string; extension?: boolean;
   eventTypes: Array<{ type: string; channel: string; description: string; deprecated: boolean; piiFields: string[] }>;
 }
 
