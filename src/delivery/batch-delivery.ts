@@ -19,6 +19,17 @@ export interface AttemptRecord {
   readonly oldestAgeMs?: number;
   /** The batch's Idempotency-Key (stable across its retries). */
   readonly idempotencyKey?: string;
+  /** Delivered events by type (the volume by event type). */
+  readonly types?: Readonly<Record<string, number>>;
+}
+
+/** Events by type, for the volume by event type. */
+function typesOf(events: readonly StoredEvent[], skip?: (index: number) => boolean): Record<string, number> {
+  const out: Record<string, number> = {};
+  events.forEach((e, i) => {
+    if (!skip?.(i)) out[e.type] = (out[e.type] ?? 0) + 1;
+  });
+  return out;
 }
 
 /** What sending needs from the outside world; injected so tests control clock and randomness. */
@@ -121,6 +132,7 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
       at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error, idempotencyKey,
       // Events are in seq order, and acceptance time grows with seq: the first is the oldest.
       ...(decision === "delivered" && first.receivedAt > 0 ? { oldestAgeMs: Math.max(0, deps.now() - first.receivedAt) } : {}),
+      ...(decision === "delivered" && !partner.readAnswer ? { types: typesOf(events) } : {}),
     });
     const outcomes = result.kind === "answered" && partner.readAnswer
       ? partner.readAnswer({ status: result.status, body: result.excerpt, retryAfter: result.retryAfter }, events.length, settings)
@@ -189,6 +201,7 @@ async function settleOutcomes(
   const outcome = delivered === events.length ? "delivered" : `partial: ${delivered} delivered, ${dead.size} refused, ${retry.size} to retry`;
   deps.recordAttempt(current.id, {
     at: deps.now(), events: events.length, status: result.status, latencyMs: result.latencyMs, outcome, error: dead.size + retry.size > 0 ? describeResult(result) : null, idempotencyKey,
+    types: typesOf(events, (i) => dead.has(i) || retry.has(i)),
   });
   if (dead.size === 0 && retry.size === events.length) {
     const waits = new Set(retry.values());

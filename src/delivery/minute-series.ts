@@ -10,9 +10,12 @@ interface Bucket {
   writtenDelivered: number;
   writtenFailed: number;
   latencies: number[];
+  /** Delivered by type since the last write. */
+  types: Map<string, number>;
 }
 
 const LATENCIES_KEPT = 2_000;
+const newBucket = (minute: number): Bucket => ({ minute, delivered: 0, failed: 0, writtenDelivered: 0, writtenFailed: 0, latencies: [], types: new Map() });
 
 function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -40,7 +43,8 @@ export class MinuteSeries {
       this.#closed.push(this.#point(currentId, b, null));
       b = undefined;
     }
-    if (!b) this.#buckets.set(currentId, (b = { minute, delivered: 0, failed: 0, writtenDelivered: 0, writtenFailed: 0, latencies: [] }));
+    if (!b) this.#buckets.set(currentId, (b = newBucket(minute)));
+    for (const [type, n] of Object.entries(a.types ?? {})) b.types.set(type, (b.types.get(type) ?? 0) + n);
     if (a.outcome === "delivered") b.delivered += a.events;
     else b.failed++;
     if (b.latencies.length < LATENCIES_KEPT) b.latencies.push(a.latencyMs);
@@ -52,7 +56,10 @@ export class MinuteSeries {
     const failed = b.failed - b.writtenFailed;
     b.writtenDelivered = b.delivered;
     b.writtenFailed = b.failed;
+    const byType = b.types.size > 0 ? Object.fromEntries(b.types) : undefined;
+    b.types = new Map();
     return {
+      ...(byType ? { byType } : {}),
       currentId, minute: b.minute, delivered, failed,
       p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99),
       backlog: (backlog ?? b.backlog)?.pending ?? null, oldestAgeMs: (backlog ?? b.backlog)?.oldestAgeMs ?? null,
@@ -72,7 +79,7 @@ export class MinuteSeries {
     }
     for (const [id, backlog] of backlogs) {
       let b = this.#buckets.get(id);
-      if (!b) this.#buckets.set(id, (b = { minute, delivered: 0, failed: 0, writtenDelivered: 0, writtenFailed: 0, latencies: [] }));
+      if (!b) this.#buckets.set(id, (b = newBucket(minute)));
       b.backlog = backlog;
       out.push(this.#point(id, b, backlog));
     }

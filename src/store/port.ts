@@ -151,6 +151,8 @@ export interface MinutePoint {
   readonly p99Ms: number | null;
   readonly backlog: number | null;
   readonly oldestAgeMs: number | null;
+  /** Events delivered in the minute by type (added up, like `delivered`). */
+  readonly byType?: Readonly<Record<string, number>>;
 }
 
 export interface ConfigRepository {
@@ -191,6 +193,8 @@ export interface ConfigRepository {
   /** Events a Current delivered since a minute (the list's "delivered (24 h)"). */
   deliveredSince(currentId: string, sinceMinute: number): Promise<number>;
   deleteMinutesBefore(minute: number): Promise<number>;
+  /** Events a Current delivered since a minute, by type, most first. */
+  deliveredByType(currentId: string, sinceMinute: number): Promise<Array<{ type: string; delivered: number }>>;
 
   addHistory(entry: Omit<HistoryEntry, "id">): Promise<void>;
   listHistory(currentId: string, limit: number): Promise<HistoryEntry[]>;

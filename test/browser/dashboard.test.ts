@@ -273,6 +273,8 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Retry now" }).click();
     await waitFor(async () => (await page.getByTestId("status").textContent()) === "active", 10_000, "active again");
     await page.getByTestId("delivered").getByText("1,234").waitFor({ timeout: 10_000 });
+    // The volume by event type (the series is written every 200 ms here).
+    await page.getByRole("region", { name: "Volume by event type" }).getByRole("row", { name: /users\.messages\.email\.Send\s*1,234/ }).waitFor({ timeout: 15_000 });
     await page.getByTestId("last-error").waitFor({ state: "detached" });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}current-recovered-phone.png`, fullPage: true });

@@ -352,7 +352,14 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }, { make: jetst
       expect(await store.config.listMinutes("c1", 100)).toEqual([{ ...p, delivered: 11, failed: 1, p50Ms: 20 }, { ...p, minute: 101, delivered: 2, p50Ms: null, p99Ms: null, backlog: null, oldestAgeMs: null }]);
       expect(await store.config.deliveredSince("c1", 101)).toBe(2);
       expect(await store.config.deliveredSince("c1", 100)).toBe(13);
+      // By type, added up the same way.
+      await store.config.upsertMinutes([{ ...p, minute: 102, delivered: 3, byType: { "t.a": 2, "t.b": 1 } }, { ...p, minute: 103, delivered: 2, byType: { "t.b": 2 } }]);
+      await store.config.upsertMinutes([{ ...p, minute: 103, delivered: 2, byType: { "t.b": 1, "t.c": 1 } }]);
+      expect(await store.config.deliveredByType("c1", 102)).toEqual([{ type: "t.b", delivered: 4 }, { type: "t.a", delivered: 2 }, { type: "t.c", delivered: 1 }]);
+      expect(await store.config.deliveredByType("c1", 103)).toEqual([{ type: "t.b", delivered: 3 }, { type: "t.c", delivered: 1 }]);
       expect(await store.config.deleteMinutesBefore(101)).toBe(1);
+      expect(await store.config.deleteMinutesBefore(103)).toBe(2);
+      expect(await store.config.deliveredByType("c1", 0)).toEqual([{ type: "t.b", delivered: 3 }, { type: "t.c", delivered: 1 }]);
     });
 
     it("keeps dead letters per Current, counted in the same step, paged by id, aged out", async () => {

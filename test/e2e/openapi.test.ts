@@ -103,6 +103,7 @@ describe("the OpenAPI document", () => {
       redriveDeadLetters: { good: [{ path: `/api/v1/currents/${id}/dead-letters/redrive`, body: {} }], bad: [{ path: `/api/v1/currents/${id}/dead-letters/redrive`, body: { ids: [] } }] },
       discardDeadLetters: { good: [{ path: `/api/v1/currents/${id}/dead-letters/discard`, body: { ids: [999] } }], bad: [{ path: `/api/v1/currents/${id}/dead-letters/discard`, body: {} }] },
       getSeries: { good: [{ path: `/api/v1/currents/${id}/series?window=day` }], bad: [{ path: `/api/v1/currents/${id}/series?window=week` }] },
+      getVolumeByType: { good: [{ path: `/api/v1/currents/${id}/volume?window=day` }], bad: [{ path: `/api/v1/currents/${id}/volume?window=week` }, { path: "/api/v1/currents/missing/volume" }] },
       cancelJob: { good: [], bad: [{ path: `/api/v1/currents/${id}/job/cancel` }, { path: "/api/v1/currents/missing/job/cancel" }] },
       retryNow: { good: [{ path: `/api/v1/currents/${id}/retry-now` }], bad: [{ path: `/api/v1/currents/${draft}/retry-now` }, { path: "/api/v1/currents/missing/retry-now" }] },
       getHistory: { good: [{ path: `/api/v1/currents/${id}/history` }], bad: [{ path: "/api/v1/currents/missing/history" }] },

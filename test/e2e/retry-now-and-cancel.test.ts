@@ -51,4 +51,22 @@ describe("operator actions on a Current", () => {
     expect((await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.job).toMatchObject({ state: "stopped", detail: "cancelled" });
     expect((await svc.admin("POST", `/api/v1/currents/${id}/job/cancel`)).status).toBe(409);
   });
+
+  it("counts the events delivered by type over the last hour and day; events the partner refused are not counted", async () => {
+    const receiver = await use.receiver((r) => (r.events.some((e) => e.id === "bad") ? { status: 400 } : { status: 200 }));
+    const svc = await use.service({ app: { seriesFlushMs: 200 } });
+    const types = ["users.messages.email.Send", "users.messages.email.Open", "users.behaviors.CustomEvent"];
+    const id = await launchCurrent(svc, receiver.url, types, { partner: "custom_http", settings: { endpoint: receiver.url } });
+    const events = [
+      ...Array.from({ length: 30 }, (_, i) => sampleEvent(types[0] as string, { id: `s${i}` })),
+      ...Array.from({ length: 12 }, (_, i) => sampleEvent(types[1] as string, { id: `o${i}` })),
+      ...Array.from({ length: 5 }, (_, i) => sampleEvent(types[2] as string, { id: `c${i}` })),
+      sampleEvent(types[1] as string, { id: "bad" }),
+    ];
+    expect((await svc.ingest(events)).status).toBe(200);
+    const want = [{ type: types[0], delivered: 30 }, { type: types[1], delivered: 12 }, { type: types[2], delivered: 5 }];
+    await waitFor(async () => JSON.stringify((await svc.admin("GET", `/api/v1/currents/${id}/volume?window=hour`)).body.types) === JSON.stringify(want), 15_000, "volume by type");
+    expect((await svc.admin("GET", `/api/v1/currents/${id}/volume`)).body).toEqual({ window: "hour", types: want });
+    expect((await svc.admin("GET", `/api/v1/currents/${id}/volume?window=day`)).body.types).toEqual(want);
+  });
 });

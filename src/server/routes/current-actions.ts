@@ -120,6 +120,19 @@ export function currentActionRoutes(app: FastifyInstance, s: Services): void {
     return { window, points: await s.currents.series((req.params as { id: string }).id, window === "day" ? 1440 : 60) };
   });
 
+  app.get("/api/v1/currents/:id/volume", {
+    schema: op({
+      id: "getVolumeByType", summary: "Events delivered by type over the last hour or day (from the per-minute series, written every 10 s)", tag: "Delivery", auth: "admin", params: IdParams,
+      querystring: Type.Object({ window: Type.Optional(Type.Union([Type.Literal("hour"), Type.Literal("day")])) }), errors: [404],
+      ok: { status: 200, schema: Type.Object({ window: Type.String(), types: Type.Array(Type.Object({ type: Type.String(), delivered: Type.Integer() })) }), description: "Most delivered first" },
+    }),
+  }, async (req) => {
+    const window = (req.query as { window?: "hour" | "day" }).window ?? "hour";
+    const { id } = req.params as { id: string };
+    await s.currents.record(id);
+    return { window, types: await s.store.config.deliveredByType(id, Math.floor(s.now() / 60_000) - (window === "day" ? 1439 : 59)) };
+  });
+
   app.get("/api/v1/currents/:id/history", {
     schema: op({ id: "getHistory", summary: "Status changes and notices", tag: "Delivery", auth: "admin", params: IdParams, errors: [404], ok: { status: 200, schema: History, description: "Newest first" } }),
   }, async (req) => ({

@@ -145,6 +145,11 @@ export class PostgresConfigRepository implements ConfigRepository {
           p50_ms = coalesce(excluded.p50_ms, current_minutes.p50_ms), p99_ms = coalesce(excluded.p99_ms, current_minutes.p99_ms),
           backlog = coalesce(excluded.backlog, current_minutes.backlog), oldest_age_ms = coalesce(excluded.oldest_age_ms, current_minutes.oldest_age_ms)`,
         [p.currentId, p.minute, p.delivered, p.failed, p.p50Ms, p.p99Ms, p.backlog, p.oldestAgeMs]);
+        const types = Object.entries(p.byType ?? {});
+        if (types.length === 0) continue;
+        await client.query(`INSERT INTO minute_types (current_id, minute, event_type, delivered) SELECT $1, $2, t, n FROM unnest($3::text[], $4::bigint[]) AS x(t, n)
+          ON CONFLICT (current_id, minute, event_type) DO UPDATE SET delivered = minute_types.delivered + excluded.delivered`,
+        [p.currentId, p.minute, types.map(([t]) => t), types.map(([, n]) => n)]);
       }
     });
   }
@@ -158,7 +163,13 @@ export class PostgresConfigRepository implements ConfigRepository {
   }
 
   async deleteMinutesBefore(minute: number): Promise<number> {
+    await this.#run("DELETE FROM minute_types WHERE minute < $1", [minute]);
     return this.#run("DELETE FROM current_minutes WHERE minute < $1", [minute]);
+  }
+
+  async deliveredByType(currentId: string, sinceMinute: number): Promise<Array<{ type: string; delivered: number }>> {
+    return (await this.#rows<{ type: string; delivered: number }>(`SELECT event_type AS type, sum(delivered)::bigint AS delivered FROM minute_types
+      WHERE current_id = $1 AND minute >= $2 GROUP BY event_type ORDER BY delivered DESC, event_type`, [currentId, sinceMinute])).map((r) => ({ type: r.type, delivered: Number(r.delivered) }));
   }
 
   async addHistory(e: Omit<HistoryEntry, "id">): Promise<void> {

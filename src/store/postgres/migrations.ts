@@ -152,6 +152,11 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
       CREATE TABLE data_import_keys (id text PRIMARY KEY, workspace_id text NOT NULL, key_hash text NOT NULL UNIQUE, hint text NOT NULL, created_at bigint NOT NULL);
     `,
   },
+  {
+    version: 10,
+    name: "events delivered per minute by type (the volume by event type)",
+    sql: "CREATE TABLE minute_types (current_id text NOT NULL, minute bigint NOT NULL, event_type text NOT NULL, delivered bigint NOT NULL, PRIMARY KEY (current_id, minute, event_type));",
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */

@@ -130,8 +130,13 @@ export class SqliteConfigRepository implements ConfigRepository {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (current_id, minute) DO UPDATE SET delivered = delivered + excluded.delivered,
       failed = failed + excluded.failed, p50_ms = coalesce(excluded.p50_ms, p50_ms), p99_ms = coalesce(excluded.p99_ms, p99_ms),
       backlog = coalesce(excluded.backlog, backlog), oldest_age_ms = coalesce(excluded.oldest_age_ms, oldest_age_ms)`);
+    const byType = this.db.prepare(`INSERT INTO minute_types (current_id, minute, event_type, delivered) VALUES (?, ?, ?, ?)
+      ON CONFLICT (current_id, minute, event_type) DO UPDATE SET delivered = delivered + excluded.delivered`);
     this.db.transaction(() => {
-      for (const p of points) st.run(p.currentId, p.minute, p.delivered, p.failed, p.p50Ms, p.p99Ms, p.backlog, p.oldestAgeMs);
+      for (const p of points) {
+        st.run(p.currentId, p.minute, p.delivered, p.failed, p.p50Ms, p.p99Ms, p.backlog, p.oldestAgeMs);
+        for (const [type, n] of Object.entries(p.byType ?? {})) byType.run(p.currentId, p.minute, type, n);
+      }
     })();
   }
 
@@ -145,7 +150,13 @@ export class SqliteConfigRepository implements ConfigRepository {
   }
 
   async deleteMinutesBefore(minute: number): Promise<number> {
+    this.db.prepare("DELETE FROM minute_types WHERE minute < ?").run(minute);
     return this.db.prepare("DELETE FROM current_minutes WHERE minute < ?").run(minute).changes;
+  }
+
+  async deliveredByType(currentId: string, sinceMinute: number): Promise<Array<{ type: string; delivered: number }>> {
+    return this.db.prepare(`SELECT event_type AS type, sum(delivered) AS delivered FROM minute_types WHERE current_id = ? AND minute >= ?
+      GROUP BY event_type ORDER BY delivered DESC, event_type`).all(currentId, sinceMinute) as Array<{ type: string; delivered: number }>;
   }
 
   async addHistory(e: Omit<HistoryEntry, "id">): Promise<void> {

@@ -207,6 +207,11 @@ export const migrations: readonly Migration[] = [
       CREATE TABLE data_import_keys (id TEXT PRIMARY KEY, workspace_id TEXT NOT NULL, key_hash TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, created_at INTEGER NOT NULL);
     `,
   },
+  {
+    version: 12,
+    name: "events delivered per minute by type (the volume by event type)",
+    sql: "CREATE TABLE minute_types (current_id TEXT NOT NULL, minute INTEGER NOT NULL, event_type TEXT NOT NULL, delivered INTEGER NOT NULL, PRIMARY KEY (current_id, minute, event_type)) WITHOUT ROWID;",
+  },
 ];
 
 export function migrate(db: Database.Database): void {

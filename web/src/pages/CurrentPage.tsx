@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from "react";
 import { type Current, type PartnerInfo, api, count, displayStatus, formatAge, loadPartners, partnerTitle, relativeTime } from "../api";
 import { Charts } from "./Charts";
+import { VolumeByType } from "./VolumeByType";
 import { DeadLetters } from "./DeadLetters";
 import { EditCurrent } from "./EditCurrent";
 
@@ -95,6 +96,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       )}
       {testNote && !readOnly && <p className="help">{testNote}</p>}
       <Charts id={id} />
+      <VolumeByType id={id} />
       {editing && <EditCurrent current={current} onDone={(msg) => { setEditing(false); setMessage(msg); void load(); }} />}
       <h2>Recent attempts</h2>
       <table>
