@@ -312,6 +312,64 @@ describe.runIf(run)("dashboard in Chromium", () => {
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 
+  it("in Spanish, from the browser's language: Integraciones de socios > Exportación de datos > Crear nuevo Current > Exportación de Heap > Detalles de Current > three groups > Iniciar Current; numbers and dates localized; the header switches back to English", async () => {
+    const { receiver, svc } = await setup();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "es-ES" });
+    cleanup.push(() => context.close());
+    const page = await context.newPage();
+    const consoleErrors: string[] = [];
+    page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+    await page.goto(svc.url);
+    await page.getByLabel("Token de administrador").fill(ADMIN);
+    await page.getByRole("button", { name: "Iniciar sesión" }).click();
+    await page.getByText("Integraciones de socios").waitFor();
+    await page.getByRole("heading", { name: "Exportación de datos" }).waitFor();
+    await page.getByRole("link", { name: "Crear nuevo Current" }).click();
+    await page.getByRole("heading", { name: "Elegir un socio" }).waitFor();
+    await page.getByLabel("Exportación de Heap").check();
+    await page.getByRole("button", { name: "Siguiente" }).click();
+    await page.getByRole("button", { name: "Siguiente" }).click();
+    await page.getByText("Ponle un nombre a la exportación.").waitFor();
+    await page.getByLabel("Nombre de la exportación").fill("Heap producción");
+    await page.getByRole("button", { name: "Siguiente" }).click();
+    await page.getByRole("heading", { name: "Detalles de Current" }).waitFor();
+    await page.getByRole("button", { name: "Siguiente" }).click();
+    await page.getByText("URL del endpoint es obligatorio.").waitFor();
+    await page.getByLabel("URL del endpoint").fill(receiver.url);
+    await page.getByLabel("Token de portador (opcional)").fill("heap-token-9876");
+    await page.getByRole("button", { name: "Comprobar conexión" }).click();
+    await page.getByText(/Conectado: HTTP 200/).waitFor();
+    await page.getByRole("button", { name: "Siguiente" }).click();
+    for (const group of ["eventos de interacción con los mensajes", "eventos de comportamiento del cliente", "eventos de usuario"]) {
+      await page.getByLabel(`Seleccionar todos los ${group}`).check();
+    }
+    await page.getByText(/\d+ seleccionados/).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}es-wizard-events.png`, fullPage: true });
+    await page.getByRole("button", { name: "Siguiente" }).click();
+    await page.getByRole("button", { name: "Siguiente" }).click();
+    await page.getByRole("heading", { name: "Revisión" }).waitFor();
+    await page.getByText("****9876").waitFor();
+    await page.getByRole("button", { name: "Iniciar Current" }).click();
+    await page.getByRole("heading", { name: "Heap producción" }).waitFor();
+    await expect(page.getByTestId("status").textContent()).resolves.toBe("activo");
+    const events = Array.from({ length: 1_200 }, (_, i) => sampleEvent("users.messages.email.Send", { id: `es${i}` }));
+    await svc.ingest(events.slice(0, 1_000));
+    await svc.ingest(events.slice(1_000));
+    await page.getByTestId("delivered").getByText(/^1[.\s\u00a0]?200$/).waitFor({ timeout: 15_000 });
+    await page.getByText("Entregados (24 h)").waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}es-current.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}es-current-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    expect(receiver.requests.length).toBeGreaterThan(0);
+    // The switch in the header, remembered on reload.
+    await page.getByLabel("Idioma").selectOption("en");
+    await page.getByRole("navigation").getByRole("link", { name: "Data Export" }).waitFor();
+    await page.reload();
+    await page.getByText("Delivered (24 h)").waitFor();
+    expect(consoleErrors).toEqual([]);
+  }, 90_000);
+
   it("cohorts: creates a data import key, a simulated Heap sync fills the list, a cohort's page draws its size over time, a user is looked up", async () => {
     const svc = await startService();
     cleanup.push(() => svc.close());

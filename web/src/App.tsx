@@ -1,4 +1,6 @@
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { LanguageSwitch } from "./pages/LanguageSwitch";
 import { logout, resumeSession } from "./api";
 import { CreateWizard } from "./pages/CreateWizard";
 import { CurrentPage } from "./pages/CurrentPage";
@@ -24,8 +26,10 @@ function useRoute(): string {
 export function App() {
   const [role, setRole] = useState<string | undefined | null>(null);
   const route = useRoute();
+  const { t, i18n } = useTranslation();
+  useEffect(() => { document.documentElement.lang = i18n.resolvedLanguage ?? "en"; }, [i18n.resolvedLanguage]);
   useEffect(() => { void resumeSession().then(setRole); }, []);
-  if (role === null) return <main className="page"><p>Loading…</p></main>;
+  if (role === null) return <main className="page"><p>{t("common.loading")}</p></main>;
   if (!role) return <Login onLogin={setRole} />;
   const current = /^\/currents\/([\w-]+)$/.exec(route)?.[1];
   const source = /^\/sources(?:\/([\w-]+))?$/.exec(route);
@@ -35,16 +39,17 @@ export function App() {
     <>
       <header className="topbar">
         <strong className="brand">Currents</strong>
-        <nav aria-label="Main">
-          <span className="crumb">Partner Integrations</span>
-          <a href="#/" aria-current={route === "/" ? "page" : undefined}>Data Export</a>
-          <a href="#/sources" aria-current={source ? "page" : undefined}>Sources</a>
-          <a href="#/cohorts" aria-current={cohort ? "page" : undefined}>Cohorts</a>
-          <a href="#/keys" aria-current={route === "/keys" ? "page" : undefined}>Ingest keys</a>
-          <a href="#/events" aria-current={dictionary ? "page" : undefined}>Event dictionary</a>
-          <a href="#/audit" aria-current={route === "/audit" ? "page" : undefined}>Audit log</a>
+        <nav aria-label={t("nav.main")}>
+          <span className="crumb">{t("nav.partnerIntegrations")}</span>
+          <a href="#/" aria-current={route === "/" ? "page" : undefined}>{t("nav.dataExport")}</a>
+          <a href="#/sources" aria-current={source ? "page" : undefined}>{t("nav.sources")}</a>
+          <a href="#/cohorts" aria-current={cohort ? "page" : undefined}>{t("nav.cohorts")}</a>
+          <a href="#/keys" aria-current={route === "/keys" ? "page" : undefined}>{t("nav.ingestKeys")}</a>
+          <a href="#/events" aria-current={dictionary ? "page" : undefined}>{t("nav.dictionary")}</a>
+          <a href="#/audit" aria-current={route === "/audit" ? "page" : undefined}>{t("nav.audit")}</a>
         </nav>
-        <button type="button" className="link" onClick={() => void logout().then(() => setRole(undefined))}>Log out</button>
+        <LanguageSwitch />
+        <button type="button" className="link" onClick={() => void logout().then(() => setRole(undefined))}>{t("nav.logOut")}</button>
       </header>
       <main className="page">
         {route === "/new" ? <CreateWizard /> : source ? <Sources id={source[1]} readOnly={role === "readonly"} /> : cohort ? <Cohorts id={cohort[1]} readOnly={role === "readonly"} /> : current ? <CurrentPage id={current} readOnly={role === "readonly"} /> : route === "/keys" ? <IngestKeys /> : route === "/audit" ? <Audit /> : dictionary ? <EventDictionary type={dictionary[1]} /> : <CurrentsList />}

@@ -1,3 +1,4 @@
+import i18n, { language } from "./i18n";
 /** The dashboard's client of the admin API: cookie session + CSRF token, errors in words. */
 let csrfToken: string | undefined;
 
@@ -66,17 +67,20 @@ export function shortReason(reason: string | null): string {
   return first.length > 80 ? `${first.slice(0, 77)}…` : first;
 }
 
-/** "12 s ago" / "in 5 min": for tiles and lists, with the exact time in a title. */
+/** "12 s ago" / "hace 12 s": for tiles and lists, in the reader's language, with the exact time in a title. */
 export function relativeTime(iso: string | null, now = Date.now()): string {
   if (!iso) return "—";
   const ms = Date.parse(iso) - now;
   const abs = Math.abs(ms);
-  if (abs < 1_000) return "now";
-  return ms < 0 ? `${formatAge(abs)} ago` : `in ${formatAge(abs)}`;
+  if (abs < 1_000) return i18n.t("time.now");
+  const [value, unit]: [number, Intl.RelativeTimeFormatUnit] = abs < 60_000 ? [ms / 1000, "second"] : abs < 3_600_000 ? [ms / 60_000, "minute"] : abs < 86_400_000 ? [ms / 3_600_000, "hour"] : [ms / 86_400_000, "day"];
+  return new Intl.RelativeTimeFormat(language(), { numeric: "always", style: "short" }).format(Math.round(value), unit);
 }
 
 /** Whole numbers with the reader's thousands separators. */
-export const count = (n: number): string => n.toLocaleString();
+export const count = (n: number): string => n.toLocaleString(language());
+/** A date and time as the reader writes them. */
+export const dateTime = (iso: string | number): string => new Date(iso).toLocaleString(language());
 export interface Current {
   id: string; name: string; partner: string; workspace: string; contactEmail: string | null;
   settings: Record<string, unknown>; destination: string; ordering: "none" | "per_user"; events: string[]; transformations: Array<{ field: string; action: "remove" | "hash" }>;
@@ -96,7 +100,7 @@ export function formatAge(ms: number | null): string {
 }
 
 const TITLES: Record<string, string> = { heap: "Heap Export", heap_api: "Heap (server-side API)", custom_http: "Custom Currents Export", amplitude: "Amplitude", mixpanel: "Mixpanel", segment: "Segment", storage: "Storage (Avro files)" };
-export const partnerTitle = (p: string) => TITLES[p] ?? p;
+export const partnerTitle = (p: string) => i18n.t(`partners.${p}`, { defaultValue: TITLES[p] ?? p });
 
 export interface PartnerSetting {
   key: string; label: string; type: "url" | "string" | "boolean" | "number" | "choice" | "fieldMap"; required: boolean; secret: boolean; help: string;

@@ -1,16 +1,15 @@
 import { type FormEvent, Fragment, useEffect, useMemo, useState } from "react";
-import { ApiError, type Current, type EventTypeGroup, type PartnerInfo, api, loadPartners } from "../api";
+import { useTranslation } from "react-i18next";
+import { ApiError, type Current, type EventTypeGroup, type PartnerInfo, api, loadPartners, partnerTitle } from "../api";
 import { EventPicker } from "./EventPicker";
-import { type SettingValues, SettingsFields, checkValues, initialValues, settingsBody } from "./SettingsFields";
+import { type SettingValues, SettingsFields, checkValues, initialValues, settingLabel, settingsBody } from "./SettingsFields";
 
 type Step = "partner" | "name" | "details" | "events" | "transformations" | "review";
 const STEPS: Step[] = ["partner", "name", "details", "events", "transformations", "review"];
-const TITLES: Record<Step, string> = {
-  partner: "Choose a partner", name: "Name", details: "Current Details", events: "Events", transformations: "Field transformations", review: "Review",
-};
 
 /** Create New Current: partner -> name and contact -> details -> events -> transformations -> review -> Launch Current. */
 export function CreateWizard() {
+  const { t } = useTranslation();
   const [step, setStep] = useState<Step>("partner");
   const [partner, setPartner] = useState("heap");
   const [name, setName] = useState("");
@@ -46,11 +45,11 @@ export function CreateWizard() {
   const validate = (s: Step): Record<string, string> => {
     const e: Record<string, string> = {};
     if (s === "name") {
-      if (!name.trim()) e.name = "Give the export a name.";
-      if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) e.contactEmail = "This is not an email address.";
+      if (!name.trim()) e.name = t("wizard.nameMissing");
+      if (email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) e.contactEmail = t("wizard.emailInvalid");
     }
     if (s === "details") Object.assign(e, checkValues(definition, values));
-    if (s === "events" && selected.size === 0) e.events = "Select at least one event type.";
+    if (s === "events" && selected.size === 0) e.events = t("wizard.eventsMissing");
     return e;
   };
   const next = () => {
@@ -67,10 +66,10 @@ export function CreateWizard() {
     transformations: Object.entries(transforms).filter(([, a]) => a).map(([field, action]) => ({ field, action })),
   });
   const connectionCheck = async () => {
-    setCheck("Checking…");
+    setCheck(t("wizard.checking"));
     try {
       const r = await api<{ ok: boolean; status: number | null; latencyMs: number; error?: string }>("POST", `/api/v1/partners/${partner}/check`, { settings: body().settings });
-      setCheck(r.ok ? `Connected: HTTP ${r.status} in ${Math.round(r.latencyMs)} ms.` : r.status === 401 || r.status === 403 ? `The partner refused the credentials (HTTP ${r.status}).` : `The check failed: ${r.error ?? `HTTP ${r.status}`}.`);
+      setCheck(r.ok ? t("wizard.connected", { status: r.status, ms: Math.round(r.latencyMs) }) : r.status === 401 || r.status === 403 ? t("wizard.refused", { status: r.status }) : t("wizard.checkFailed", { why: r.error ?? `HTTP ${r.status}` }));
     } catch (err) {
       setCheck((err as Error).message);
     }
@@ -97,49 +96,49 @@ export function CreateWizard() {
 
   return (
     <form className="card wizard" onSubmit={launch} noValidate>
-      <h1>Create New Current</h1>
-      <ol className="steps" aria-label="Steps">{STEPS.map((s) => <li key={s} aria-current={s === step ? "step" : undefined}>{TITLES[s]}</li>)}</ol>
-      <h2>{TITLES[step]}</h2>
+      <h1>{t("wizard.title")}</h1>
+      <ol className="steps" aria-label="Steps">{STEPS.map((s) => <li key={s} aria-current={s === step ? "step" : undefined}>{t(`wizard.steps.${s}`)}</li>)}</ol>
+      <h2>{t(`wizard.steps.${step}`)}</h2>
       {step === "partner" && (
         <fieldset>
-          <legend>Partner</legend>
+          <legend>{t("wizard.partner")}</legend>
           {partners.map((p) => (
             <label key={p.id} className="choice partner-choice">
               <input type="radio" name="partner" value={p.id} checked={partner === p.id} onChange={() => choosePartner(p.id)} />
-              <span><strong>{p.title}</strong><span className="help">{p.description}</span></span>
+              <span><strong>{partnerTitle(p.id)}</strong><span className="help">{p.description}</span></span>
             </label>
           ))}
         </fieldset>
       )}
       {step === "name" && (
         <>
-          <label htmlFor="name">Export name</label>
+          <label htmlFor="name">{t("wizard.exportName")}</label>
           <input id="name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!errors.name} aria-describedby="name-error" />
           {err("name")}
-          <label htmlFor="contactEmail">Contact email (for error notices)</label>
+          <label htmlFor="contactEmail">{t("wizard.contactEmail")}</label>
           <input id="contactEmail" type="email" value={email} onChange={(e) => setEmail(e.target.value)} aria-invalid={!!errors.contactEmail} aria-describedby="contactEmail-error" />
           {err("contactEmail")}
         </>
       )}
       {step === "details" && (
         <>
-          <label className="choice"><input type="checkbox" checked={ordered} onChange={(e) => setOrdered(e.target.checked)} />Keep each user's events in order (per-user order)</label>
-          <p className="help">Each user's events reach the partner in the order they were accepted, across retries and restarts; users are spread over 32 lanes that run side by side.</p>
+          <label className="choice"><input type="checkbox" checked={ordered} onChange={(e) => setOrdered(e.target.checked)} />{t("wizard.perUser")}</label>
+          <p className="help">{t("wizard.perUserHelp")}</p>
           {definition && <SettingsFields partner={definition} values={values} onChange={(v) => { setValues(v); setErrors({}); setCheck(undefined); }} errors={errors} />}
-          <button type="button" className="secondary" onClick={() => void connectionCheck()}>Check connection</button>
+          <button type="button" className="secondary" onClick={() => void connectionCheck()}>{t("wizard.check")}</button>
           {check && <p aria-live="polite">{check}</p>}
         </>
       )}
       {step === "events" && <><EventPicker groups={groups} selected={selected} onChange={setSelected} />{err("events")}</>}
       {step === "transformations" && (
         <fieldset>
-          <legend>Personal data fields in the selected events</legend>
-          {piiFields.length === 0 && <p>The selected events carry no personal data fields.</p>}
+          <legend>{t("wizard.piiLegend")}</legend>
+          {piiFields.length === 0 && <p>{t("wizard.noPii")}</p>}
           {piiFields.map((f) => (
             <label key={f} className="inline transform">
               <span>{f}</span>
-              <select aria-label={`Transformation for ${f}`} value={transforms[f] ?? ""} onChange={(e) => setTransforms({ ...transforms, [f]: e.target.value as "remove" | "hash" | "" })}>
-                <option value="">Keep</option><option value="remove">Remove</option><option value="hash">Hash (SHA-256)</option>
+              <select aria-label={t("wizard.transformFor", { field: f })} value={transforms[f] ?? ""} onChange={(e) => setTransforms({ ...transforms, [f]: e.target.value as "remove" | "hash" | "" })}>
+                <option value="">{t("wizard.keep")}</option><option value="remove">{t("wizard.remove")}</option><option value="hash">{t("wizard.hash")}</option>
               </select>
             </label>
           ))}
@@ -147,24 +146,24 @@ export function CreateWizard() {
       )}
       {step === "review" && (
         <dl className="review">
-          <dt>Partner</dt><dd>{definition?.title ?? partner}</dd>
-          <dt>Name</dt><dd>{name}</dd>
-          <dt>Contact</dt><dd>{email || "—"}</dd>
+          <dt>{t("wizard.partner")}</dt><dd>{partnerTitle(partner)}</dd>
+          <dt>{t("wizard.steps.name")}</dt><dd>{name}</dd>
+          <dt>{t("wizard.contact")}</dt><dd>{email || "—"}</dd>
           {definition?.settings.map((s) => {
             const v = values[s.key];
-            const shown = s.type === "boolean" ? (v ? "yes" : "no") : v === "" || v === undefined ? (s.default !== undefined && typeof s.default !== "object" ? `${String(s.default)} (default)` : "—") : s.secret ? `****${String(v).slice(-4)}` : String(v);
-            return <Fragment key={s.key}><dt>{s.label}</dt><dd>{shown}</dd></Fragment>;
+            const shown = s.type === "boolean" ? t(v ? "common.yes" : "common.no") : v === "" || v === undefined ? (s.default !== undefined && typeof s.default !== "object" ? `${String(s.default)} (${t("common.default")})` : "—") : s.secret ? `****${String(v).slice(-4)}` : String(v);
+            return <Fragment key={s.key}><dt>{settingLabel(s)}</dt><dd>{shown}</dd></Fragment>;
           })}
-          <dt>Order</dt><dd>{ordered ? "per user" : "none (fastest)"}</dd>
-          <dt>Events</dt><dd>{selected.size} types</dd>
-          <dt>Transformations</dt><dd>{body().transformations.map((t) => `${t.action} ${t.field}`).join(", ") || "none"}</dd>
+          <dt>{t("wizard.order")}</dt><dd>{ordered ? t("wizard.perUserShort") : t("wizard.noOrder")}</dd>
+          <dt>{t("wizard.events")}</dt><dd>{t("wizard.typesCount", { count: selected.size })}</dd>
+          <dt>{t("wizard.transformations")}</dt><dd>{body().transformations.map((x) => `${x.action} ${x.field}`).join(", ") || t("common.none")}</dd>
         </dl>
       )}
       {err("form")}{step === "review" && err("name")}{step === "review" && err("events")}
       <div className="row">
-        {step !== "partner" && <button type="button" className="secondary" onClick={back}>Back</button>}
+        {step !== "partner" && <button type="button" className="secondary" onClick={back}>{t("common.back")}</button>}
         {/* distinct keys: reusing one element would turn the clicked "Next" into a submit button mid-click */}
-        {step !== "review" ? <button key="next" type="button" onClick={next}>Next</button> : <button key="launch" type="submit" disabled={busy}>Launch Current</button>}
+        {step !== "review" ? <button key="next" type="button" onClick={next}>{t("common.next")}</button> : <button key="launch" type="submit" disabled={busy}>{t("wizard.launch")}</button>}
       </div>
     </form>
   );

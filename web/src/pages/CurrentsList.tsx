@@ -1,7 +1,9 @@
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { type Current, api, count, displayStatus, formatAge, partnerTitle, shortReason } from "../api";
 
 export function CurrentsList() {
+  const { t } = useTranslation();
   const [workspaces, setWorkspaces] = useState<string[]>(["default"]);
   const [workspace, setWorkspace] = useState("default");
   const [currents, setCurrents] = useState<Current[]>();
@@ -18,23 +20,23 @@ export function CurrentsList() {
   return (
     <section>
       <div className="row">
-        <h1>Data Export</h1>
-        <label className="inline">Workspace{" "}
+        <h1>{t("nav.dataExport")}</h1>
+        <label className="inline">{t("common.workspace")}{" "}
           <select value={workspace} onChange={(e) => setWorkspace(e.target.value)}>{workspaces.map((w) => <option key={w}>{w}</option>)}</select>
         </label>
-        <a className="button" href="#/new">Create New Current</a>
+        <a className="button" href="#/new">{t("list.create")}</a>
       </div>
       {error && <p role="alert" className="error">{error}</p>}
-      {currents && currents.length === 0 && <p>No Currents yet. Create one to stream events to Heap or your own endpoint.</p>}
+      {currents && currents.length === 0 && <p>{t("list.empty")}</p>}
       {currents && currents.length > 0 && (
         <table>
-          <thead><tr><th>Name</th><th>Partner</th><th>Status</th><th>Delivered (24 h)</th><th>Errors</th><th>Pending</th><th>Oldest pending</th></tr></thead>
+          <thead><tr><th>{t("list.name")}</th><th>{t("list.partner")}</th><th>{t("list.status")}</th><th className="num">{t("list.delivered24h")}</th><th className="num">{t("list.errors")}</th><th className="num">{t("list.pending")}</th><th>{t("list.oldestPending")}</th></tr></thead>
           <tbody>
             {currents.map((c) => (
               <tr key={c.id}>
                 <td><a href={`#/currents/${c.id}`}>{c.name}</a></td>
                 <td>{partnerTitle(c.partner)}</td>
-                <td><span className={`status ${displayStatus(c)}`}>{displayStatus(c)}</span>
+                <td><span className={`status ${displayStatus(c)}`}>{t(`status.${displayStatus(c)}`)}</span>
                   {c.status === "failing" && c.statusReason ? <small title={c.statusReason}> {shortReason(c.statusReason)}</small> : null}
                   {displayStatus(c) === "retrying" && c.stats.lastError ? <small title={c.stats.lastError}> {shortReason(c.stats.lastError)}</small> : null}</td>
                 <td className="num">{count(c.stats.delivered24h)}</td>

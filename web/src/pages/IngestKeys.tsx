@@ -1,10 +1,12 @@
 import { useEffect, useState } from "react";
-import { api } from "../api";
+import { useTranslation } from "react-i18next";
+import { api, dateTime } from "../api";
 
 interface Key { id: string; workspace: string; key: string; createdAt: string; revokedAt: string | null }
 
 /** Ingest keys (create, shown once; revoke) and a "send your first event" panel. */
 export function IngestKeys() {
+  const { t } = useTranslation();
   const [keys, setKeys] = useState<Key[]>([]);
   const [workspace, setWorkspace] = useState("default");
   const [fresh, setFresh] = useState<Key>();
@@ -15,21 +17,21 @@ export function IngestKeys() {
   -d '{"events":[{"event_type":"users.messages.email.Send","id":"'$(uuidgen)'","time":'$(date +%s)',"user":{"user_id":"u-1"},"properties":{"email_address":"ada@example.com","campaign_id":"c-1","dispatch_id":"d-1","send_id":"s-1"}}]}'`;
   return (
     <section>
-      <h1>Ingest keys</h1>
+      <h1>{t("keys.title")}</h1>
       {error && <p role="alert" className="error">{error}</p>}
       <form className="row" onSubmit={(e) => { e.preventDefault(); void api<Key>("POST", "/api/v1/ingest-keys", { workspace }).then((k) => { setFresh(k); void load(); }, (er: Error) => setError(er.message)); }}>
-        <label>Workspace <input value={workspace} onChange={(e) => setWorkspace(e.target.value)} /></label>
-        <button type="submit">Create ingest key</button>
+        <label>{t("common.workspace")} <input value={workspace} onChange={(e) => setWorkspace(e.target.value)} /></label>
+        <button type="submit">{t("keys.create")}</button>
       </form>
-      {fresh && <p role="status" className="ok">New key for {fresh.workspace} (shown once, copy it now): <code data-testid="new-key">{fresh.key}</code></p>}
+      {fresh && <p role="status" className="ok">{t("keys.fresh", { workspace: fresh.workspace })} <code data-testid="new-key">{fresh.key}</code></p>}
       <table>
-        <thead><tr><th>Key</th><th>Workspace</th><th>Created</th><th>State</th><th /></tr></thead>
+        <thead><tr><th>{t("keys.key")}</th><th>{t("common.workspace")}</th><th>{t("keys.created")}</th><th>{t("keys.state")}</th><th /></tr></thead>
         <tbody>{keys.map((k) => (
-          <tr key={k.id}><td><code>{k.key}</code></td><td>{k.workspace}</td><td>{new Date(k.createdAt).toLocaleString()}</td><td>{k.revokedAt ? "revoked" : "active"}</td>
-            <td>{!k.revokedAt && <button type="button" className="danger" onClick={() => { if (confirm("Revoke this key? Producers using it will get 401.")) void api("DELETE", `/api/v1/ingest-keys/${k.id}`).then(load); }}>Revoke</button>}</td></tr>))}
+          <tr key={k.id}><td><code>{k.key}</code></td><td>{k.workspace}</td><td>{dateTime(k.createdAt)}</td><td>{k.revokedAt ? t("keys.revoked") : t("keys.active")}</td>
+            <td>{!k.revokedAt && <button type="button" className="danger" onClick={() => { if (confirm("Revoke this key? Producers using it will get 401.")) void api("DELETE", `/api/v1/ingest-keys/${k.id}`).then(load); }}>{t("keys.revoke")}</button>}</td></tr>))}
         </tbody>
       </table>
-      <h2>Send your first event</h2>
+      <h2>{t("keys.firstEvent")}</h2>
       <pre><code>{curl}</code></pre>
     </section>
   );

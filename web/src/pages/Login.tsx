@@ -1,7 +1,10 @@
 import { type FormEvent, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { login } from "../api";
+import { LanguageSwitch } from "./LanguageSwitch";
 
 export function Login({ onLogin }: { onLogin: (role: string) => void }) {
+  const { t } = useTranslation();
   const [token, setToken] = useState("");
   const [error, setError] = useState<string>();
   const submit = async (e: FormEvent) => {
@@ -15,12 +18,12 @@ export function Login({ onLogin }: { onLogin: (role: string) => void }) {
   };
   return (
     <main className="page narrow">
-      <h1>Currents</h1>
+      <div className="row"><h1>Currents</h1><LanguageSwitch /></div>
       <form onSubmit={submit} className="card">
-        <label htmlFor="token">Admin token</label>
+        <label htmlFor="token">{t("login.token")}</label>
         <input id="token" type="password" autoComplete="current-password" value={token} onChange={(e) => setToken(e.target.value)} required />
         {error && <p role="alert" className="error">{error}</p>}
-        <button type="submit">Log in</button>
+        <button type="submit">{t("login.submit")}</button>
       </form>
     </main>
   );

@@ -1,4 +1,8 @@
+import i18n from "../i18n";
 import type { PartnerInfo, PartnerSetting } from "../api";
+
+/** A setting's label in the reader's language (the partner's own words when not translated). */
+export const settingLabel = (s: PartnerSetting): string => i18n.t(`settings.${s.key}`, { defaultValue: s.label });
 
 export type SettingValues = Record<string, string | boolean>;
 
@@ -46,23 +50,23 @@ export function checkValues(partner: PartnerInfo | undefined, values: SettingVal
     const text = typeof values[s.key] === "string" ? (values[s.key] as string).trim() : "";
     if (s.type === "boolean") continue;
     if (text === "") {
-      if (s.required) e[s.key] = `${s.label} is required.`;
+      if (s.required) e[s.key] = i18n.t("settings.required", { label: settingLabel(s) });
       continue;
     }
     if (s.type === "url") {
       try {
-        if (!/^https?:$/.test(new URL(text).protocol)) e[s.key] = `The ${s.label.toLowerCase()} must start with https://`;
-      } catch { e[s.key] = `Enter the full ${s.label.toLowerCase()}, starting with https://`; }
+        if (!/^https?:$/.test(new URL(text).protocol)) e[s.key] = i18n.t("settings.https", { label: settingLabel(s).toLowerCase() });
+      } catch { e[s.key] = i18n.t("settings.fullUrl", { label: settingLabel(s).toLowerCase() }); }
     }
     if (s.type === "number" && (!/^\d+$/.test(text) || (s.min !== undefined && Number(text) < s.min) || (s.max !== undefined && Number(text) > s.max))) {
-      e[s.key] = `${s.label} must be a whole number between ${s.min ?? 0} and ${s.max ?? "∞"}.`;
+      e[s.key] = i18n.t("settings.number", { label: settingLabel(s), min: s.min ?? 0, max: s.max ?? "∞" });
     }
-    if (s.type === "string" && !s.secret && s.pattern && !new RegExp(s.pattern).test(text)) e[s.key] = `${s.label} ${s.patternHelp ?? "is not valid"}.`;
+    if (s.type === "string" && !s.secret && s.pattern && !new RegExp(s.pattern).test(text)) e[s.key] = i18n.t("settings.invalid", { label: settingLabel(s), why: s.patternHelp ?? "is not valid" });
   }
   return e;
 }
 
-const fieldLabel = (s: PartnerSetting) => (s.required || s.type === "boolean" ? s.label : `${s.label} (optional)`);
+const fieldLabel = (s: PartnerSetting) => (s.required || s.type === "boolean" ? settingLabel(s) : `${settingLabel(s)} (${i18n.t("common.optional")})`);
 
 /** One input per setting of the partner, each explained in one line. */
 export function SettingsFields({ partner, values, onChange, errors, idPrefix = "" }: {

@@ -1,0 +1,50 @@
+/** English: every string the dashboard shows (Spanish in es.ts, same keys). */
+export const en = {
+  nav: { partnerIntegrations: "Partner Integrations", dataExport: "Data Export", sources: "Sources", cohorts: "Cohorts", ingestKeys: "Ingest keys", dictionary: "Event dictionary", audit: "Audit log", logOut: "Log out", language: "Language", main: "Main" },
+  common: { loading: "Loading…", optional: "optional", back: "Back", next: "Next", none: "none", yes: "yes", no: "no", default: "default", workspace: "Workspace" },
+  login: { token: "Admin token", submit: "Log in" },
+  list: {
+    create: "Create New Current", empty: "No Currents yet. Create one to stream events to Heap or your own endpoint.",
+    name: "Name", partner: "Partner", status: "Status", delivered24h: "Delivered (24 h)", errors: "Errors", pending: "Pending", oldestPending: "Oldest pending",
+  },
+  status: { draft: "draft", active: "active", retrying: "retrying", paused: "paused", failing: "failing", disabled: "disabled" },
+  partners: { heap: "Heap Export", heap_api: "Heap (server-side API)", custom_http: "Custom Currents Export", amplitude: "Amplitude", mixpanel: "Mixpanel", segment: "Segment", storage: "Storage (Avro files)" },
+  settings: {
+    endpoint: "Endpoint URL", bearerToken: "Bearer token",
+    required: "{{label}} is required.", https: "The {{label}} must start with https://", fullUrl: "Enter the full {{label}}, starting with https://",
+    number: "{{label}} must be a whole number between {{min}} and {{max}}.", invalid: "{{label}} {{why}}.",
+  },
+  groups: { message_engagement: "Message engagement events", customer_behavior: "Customer behavior events", user: "User events", currents_extension: "Currents extension events" },
+  wizard: {
+    title: "Create New Current",
+    steps: { partner: "Choose a partner", name: "Name", details: "Current Details", events: "Events", transformations: "Field transformations", review: "Review" },
+    partner: "Partner", exportName: "Export name", contactEmail: "Contact email (for error notices)",
+    nameMissing: "Give the export a name.", emailInvalid: "This is not an email address.", eventsMissing: "Select at least one event type.",
+    perUser: "Keep each user's events in order (per-user order)",
+    perUserHelp: "Each user's events reach the partner in the order they were accepted, across retries and restarts; users are spread over 32 lanes that run side by side.",
+    check: "Check connection", checking: "Checking…", connected: "Connected: HTTP {{status}} in {{ms}} ms.", refused: "The partner refused the credentials (HTTP {{status}}).", checkFailed: "The check failed: {{why}}.",
+    piiLegend: "Personal data fields in the selected events", noPii: "The selected events carry no personal data fields.",
+    transformFor: "Transformation for {{field}}", keep: "Keep", remove: "Remove", hash: "Hash (SHA-256)",
+    contact: "Contact", order: "Order", perUserShort: "per user", noOrder: "none (fastest)", events: "Events", typesCount: "{{count}} types", transformations: "Transformations",
+    launch: "Launch Current",
+  },
+  picker: {
+    legend: "Events to export", selected: "{{count}} selected", dictionaryHint: "Each type's fields and an example event:", dictionaryLink: "the event dictionary",
+    dictionaryAfter: "(opens in a new tab; the ⓘ beside a type opens its entry).", search: "Search event types", searchPlaceholder: "e.g. email, Purchase",
+    selectAll: "Select all {{group}}", deprecated: "deprecated", extension: "Currents' own types", inDictionary: "{{type}} in the event dictionary",
+  },
+  current: {
+    back: "← Data Export", delivered: "Delivered", delivered24h: "Delivered (24 h)", pending: "Pending", oldestPending: "Oldest pending", failedAttempts: "Failed attempts",
+    deadLetters: "Dead letters", expired: "Expired", held: "Held by rate limit (now)", valuesCut: "Values cut to 1,024 characters", lastDelivered: "Last delivered",
+    lastError: "Last error", perUser: "per-user order", workspace: "workspace {{workspace}}",
+    retrying: "Retrying: the partner did not take the last batch (details under Last error). Next attempt {{when}}; events wait, none is lost.", retryNow: "Retry now",
+    failing: "This Current is failing: {{reason}}. Events are kept; fix the endpoint or token with Edit, or wait for the next automatic check.",
+    disabled: "This Current was disabled after failing for 5 days: {{reason}}. Resume it to deliver its backlog.",
+    sendTest: "Send Test Events", launch: "Launch Current", pause: "Pause", resume: "Resume", edit: "Edit", delete: "Delete",
+    recentAttempts: "Recent attempts", time: "Time", events: "Events", status: "Status", latency: "Latency", outcome: "Outcome", error: "Error",
+    replay: "Replay", from: "From", to: "To", history: "History", cancelJob: "Cancel {{kind}}",
+  },
+  time: { now: "now" },
+  keys: { title: "Ingest keys", create: "Create ingest key", key: "Key", created: "Created", state: "State", revoke: "Revoke", revoked: "revoked", active: "active", firstEvent: "Send your first event", fresh: "New key for {{workspace}} (shown once, copy it now):" },
+};
+export type Messages = typeof en;
