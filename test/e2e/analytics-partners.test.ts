@@ -35,6 +35,18 @@ async function launch(partner: string, settings: Record<string, unknown>, batchi
 }
 
 describe("analytics partners: answers that name events", () => {
+  it("a partner that reads its answers counts each delivered batch once (attempts and the delivered metric)", async () => {
+    const amp = await fakeAmplitude({ apiKey: "amp-key-0123456789abcdef", perUser: 1_000, windowMs: 60_000 });
+    cleanup.push(() => amp.close());
+    const { svc, id, current } = await launch("amplitude", { apiKey: "amp-key-0123456789abcdef", baseUrl: amp.url });
+    await svc.ingest(Array.from({ length: 7 }, (_, i) => event(`once-${i}`, `user-${i}`)));
+    await waitFor(async () => (await current()).stats.delivered === 7, 10_000, "7 delivered");
+    const attempts = (await svc.admin("GET", `/api/v1/currents/${id}/attempts`)).body.attempts as Array<{ events: number; outcome: string }>;
+    expect(attempts.reduce((n, a) => n + (a.outcome === "delivered" ? a.events : 0), 0)).toBe(7);
+    const metrics = await (await fetch(`${svc.url}/metrics`)).text();
+    expect(metrics).toContain(`currents_events_delivered_total{current="${id}"} 7`);
+  });
+
   it("Amplitude: the events its 400 names are dead letters and the rest is sent again; its throttled users wait alone", async () => {
     // A window long enough that "hot" is still over its rate when its next batch comes, even on a busy machine.
     const amp = await fakeAmplitude({ apiKey: "amp-key-0123456789abcdef", perUser: 5, windowMs: 4_000 });
