@@ -114,19 +114,36 @@ export class JetStreamEventLog implements EventLog {
     return new Set(rows.map((r) => `${r.w}\u0000${r.i}`));
   }
 
-  /** The ids (for the 24 h dedupe) and the per-bucket counts of events JetStream stored, in one statement. */
+  /**
+   * The ids (for the 24 h dedupe) and the per-bucket counts of events JetStream stored, in one
+   * statement. Rows go in sorted order, so that processes recording at once take the shared
+   * counter rows in one order (unsorted, two processes deadlocked: seen in a contract test); a
+   * transient failure (deadlock, serialisation) is tried again. Failing for good, the request
+   * answers 503: its events are stored, and the client's retry may store them twice (at least once).
+   */
   async #record(stored: readonly Placed[], now: number): Promise<void> {
     const counts = new BucketTally();
     for (const e of stored) counts.add(e.workspace, e.type, e.partition, e.seq as number);
     const cs = counts.rows();
-    await guarded(() => this.#o.pool.query(
-      `WITH ids AS (
-         INSERT INTO event_ids AS e (workspace_id, event_id, seen_at) SELECT * FROM unnest($1::text[], $2::text[], array_fill($3::bigint, ARRAY[cardinality($1::text[])]))
-         ON CONFLICT (workspace_id, event_id) DO UPDATE SET seen_at = excluded.seen_at
-       )
-       INSERT INTO stream_counts AS c (workspace_id, event_type, bucket, partition, n) SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::int[], $8::bigint[])
-       ON CONFLICT (workspace_id, event_type, bucket, partition) DO UPDATE SET n = c.n + excluded.n`,
-      [stored.map((e) => e.workspace), stored.map((e) => e.id), now, cs.map((c) => c.w), cs.map((c) => c.t), cs.map((c) => c.b), cs.map((c) => c.p), cs.map((c) => c.n)]));
+    const ids = [...stored].sort((a, b) => (a.workspace < b.workspace ? -1 : a.workspace > b.workspace ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await guarded(() => this.#o.pool.query(
+          `WITH ids AS (
+             INSERT INTO event_ids AS e (workspace_id, event_id, seen_at) SELECT * FROM unnest($1::text[], $2::text[], array_fill($3::bigint, ARRAY[cardinality($1::text[])]))
+             ON CONFLICT (workspace_id, event_id) DO UPDATE SET seen_at = excluded.seen_at
+           )
+           INSERT INTO stream_counts AS c (workspace_id, event_type, bucket, partition, n) SELECT * FROM unnest($4::text[], $5::text[], $6::bigint[], $7::int[], $8::bigint[])
+           ON CONFLICT (workspace_id, event_type, bucket, partition) DO UPDATE SET n = c.n + excluded.n`,
+          [ids.map((e) => e.workspace), ids.map((e) => e.id), now, cs.map((c) => c.w), cs.map((c) => c.t), cs.map((c) => c.b), cs.map((c) => c.p), cs.map((c) => c.n)]));
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if ((code === "40P01" || code === "40001") && attempt < 5) continue;
+        if (error instanceof StoreUnavailableError) throw error;
+        throw new StoreUnavailableError(`the events are stored, but their ids and counts could not be written: ${(error as Error).message}`, { cause: error });
+      }
+    }
   }
 
   async #state(): Promise<{ first: number; last: number }> {
@@ -298,7 +315,8 @@ class BucketTally {
     this.#rows.set(key, row);
   }
 
+  /** In one order for every process (workspace, type, bucket, partition): shared rows are locked in that order. */
   rows() {
-    return [...this.#rows.values()];
+    return [...this.#rows.values()].sort((a, b) => (a.w < b.w ? -1 : a.w > b.w ? 1 : a.t < b.t ? -1 : a.t > b.t ? 1 : a.b - b.b || a.p - b.p));
   }
 }
