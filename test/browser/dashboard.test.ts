@@ -357,6 +357,9 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await svc.ingest(events.slice(1_000));
     await page.getByTestId("delivered").getByText(/^1[.\s\u00a0]?200$/).waitFor({ timeout: 15_000 });
     await page.getByText("Entregados (24 h)").waitFor();
+    await page.getByRole("heading", { name: "Gráficos" }).waitFor();
+    await page.getByRole("heading", { name: "Volumen por tipo de evento" }).waitFor();
+    await page.getByRole("heading", { name: "Mensajes fallidos (0)" }).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}es-current.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}es-current-phone.png`, fullPage: true });

@@ -44,6 +44,19 @@ export const en = {
     recentAttempts: "Recent attempts", time: "Time", events: "Events", status: "Status", latency: "Latency", outcome: "Outcome", error: "Error",
     replay: "Replay", from: "From", to: "To", history: "History", cancelJob: "Cancel {{kind}}",
   },
+  charts: {
+    title: "Charts", window: "Window", lastHour: "Last hour", lastDay: "Last day", last24h: "Last 24 h",
+    empty: "No data yet: charts fill in as events are delivered (points are written every 10 s).",
+    delivered: "Events delivered per minute", latency: "Batch latency (ms)", backlog: "Backlog (events) and oldest pending (s)",
+    deliveredSeries: "delivered", failedSeries: "failed attempts", backlogSeries: "backlog", oldestSeries: "oldest pending s",
+  },
+  volume: { title: "Volume by event type", empty: "Nothing delivered in this window yet: each type's count appears here (updated every 10 s).", type: "Event type", delivered: "Delivered" },
+  dead: {
+    title: "Dead letters ({{count}})", redriveAll: "Redrive all", redriveSelected: "Redrive selected", discardSelected: "Discard selected", confirmDiscard: "Discard {{count}} dead letter(s)?",
+    select: "Select", selectOne: "Select dead letter {{id}}", event: "Event", reason: "Reason", answer: "Partner answer", time: "Time",
+  },
+  edit: { title: "Edit Current", exportName: "Export name", contactEmail: "Contact email", update: "Update Current", updated: "Current updated." },
+  audit: { title: "Audit log", intro: "Every change made through the admin API or this dashboard: who, what, on which object, when, and how it ended. Reads are not logged.", empty: "No change yet.", when: "When", who: "Who", what: "What", object: "Object", answer: "Answer", from: "From", older: "Older entries" },
   time: { now: "now" },
   keys: { title: "Ingest keys", create: "Create ingest key", key: "Key", created: "Created", state: "State", revoke: "Revoke", revoked: "revoked", active: "active", firstEvent: "Send your first event", fresh: "New key for {{workspace}} (shown once, copy it now):" },
 };

@@ -46,6 +46,19 @@ export const es: Messages = {
     recentAttempts: "Intentos recientes", time: "Hora", events: "Eventos", status: "Estado", latency: "Latencia", outcome: "Resultado", error: "Error",
     replay: "Reenviar", from: "Desde", to: "Hasta", history: "Historial", cancelJob: "Cancelar {{kind}}",
   },
+  charts: {
+    title: "Gráficos", window: "Periodo", lastHour: "Última hora", lastDay: "Último día", last24h: "Últimas 24 h",
+    empty: "Aún no hay datos: los gráficos se llenan a medida que se entregan eventos (los puntos se escriben cada 10 s).",
+    delivered: "Eventos entregados por minuto", latency: "Latencia de los lotes (ms)", backlog: "Pendientes (eventos) y pendiente más antiguo (s)",
+    deliveredSeries: "entregados", failedSeries: "intentos fallidos", backlogSeries: "pendientes", oldestSeries: "pendiente más antiguo s",
+  },
+  volume: { title: "Volumen por tipo de evento", empty: "Nada entregado aún en este periodo: aquí aparece el recuento de cada tipo (se actualiza cada 10 s).", type: "Tipo de evento", delivered: "Entregados" },
+  dead: {
+    title: "Mensajes fallidos ({{count}})", redriveAll: "Reenviar todos", redriveSelected: "Reenviar seleccionados", discardSelected: "Descartar seleccionados", confirmDiscard: "¿Descartar {{count}} mensaje(s) fallido(s)?",
+    select: "Seleccionar", selectOne: "Seleccionar el mensaje fallido {{id}}", event: "Evento", reason: "Motivo", answer: "Respuesta del socio", time: "Hora",
+  },
+  edit: { title: "Editar Current", exportName: "Nombre de la exportación", contactEmail: "Correo de contacto", update: "Actualizar Current", updated: "Current actualizado." },
+  audit: { title: "Registro de auditoría", intro: "Cada cambio hecho con la API de administración o este panel: quién, qué, sobre qué objeto, cuándo y cómo terminó. Las lecturas no se registran.", empty: "Aún no hay cambios.", when: "Cuándo", who: "Quién", what: "Qué", object: "Objeto", answer: "Respuesta", from: "Desde", older: "Entradas anteriores" },
   time: { now: "ahora" },
   keys: { title: "Claves de ingesta", create: "Crear clave de ingesta", key: "Clave", created: "Creada", state: "Estado", revoke: "Revocar", revoked: "revocada", active: "activa", firstEvent: "Envía tu primer evento", fresh: "Nueva clave para {{workspace}} (se muestra una vez, cópiala ahora):" },
 };

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { useTranslation } from "react-i18next";
 import { api } from "../api";
 
 interface Point { at: string; delivered: number; failed: number; p50Ms: number | null; p99Ms: number | null; backlog: number | null; oldestAgeMs: number | null }
@@ -26,6 +27,7 @@ export function Chart({ title, data, series, spanSeconds }: { title: string; dat
 
 /** Charts over the last hour or day: delivered per minute, batch latency p50/p99, backlog and oldest pending age. */
 export function Charts({ id }: { id: string }) {
+  const { t } = useTranslation();
   const [window, setWindow] = useState<"hour" | "day">("hour");
   const [points, setPoints] = useState<Point[]>([]);
   useEffect(() => {
@@ -41,16 +43,16 @@ export function Charts({ id }: { id: string }) {
   return (
     <section>
       <div className="row">
-        <h2>Charts</h2>
-        <label className="inline">Window{" "}
-          <select value={window} onChange={(e) => setWindow(e.target.value as "hour" | "day")}><option value="hour">Last hour</option><option value="day">Last day</option></select>
+        <h2>{t("charts.title")}</h2>
+        <label className="inline">{t("charts.window")}{" "}
+          <select value={window} onChange={(e) => setWindow(e.target.value as "hour" | "day")}><option value="hour">{t("charts.lastHour")}</option><option value="day">{t("charts.lastDay")}</option></select>
         </label>
       </div>
-      {points.length === 0 ? <p>No data yet: charts fill in as events are delivered (points are written every 10 s).</p> : (
+      {points.length === 0 ? <p>{t("charts.empty")}</p> : (
         <div className="charts">
-          <Chart title="Events delivered per minute" data={[x, col((p) => p.delivered), col((p) => p.failed)]} series={[{ label: "delivered", stroke: "#2f5bd8" }, { label: "failed attempts", stroke: "#b42318" }]} spanSeconds={span} />
-          <Chart title="Batch latency (ms)" data={[x, col((p) => p.p50Ms), col((p) => p.p99Ms)]} series={[{ label: "p50", stroke: "#146c2e" }, { label: "p99", stroke: "#f5a524" }]} spanSeconds={span} />
-          <Chart title="Backlog (events) and oldest pending (s)" data={[x, col((p) => p.backlog), col((p) => (p.oldestAgeMs === null ? null : p.oldestAgeMs / 1000))]} series={[{ label: "backlog", stroke: "#6b3fa0" }, { label: "oldest pending s", stroke: "#b42318" }]} spanSeconds={span} />
+          <Chart title={t("charts.delivered")} data={[x, col((p) => p.delivered), col((p) => p.failed)]} series={[{ label: t("charts.deliveredSeries"), stroke: "#2f5bd8" }, { label: t("charts.failedSeries"), stroke: "#b42318" }]} spanSeconds={span} />
+          <Chart title={t("charts.latency")} data={[x, col((p) => p.p50Ms), col((p) => p.p99Ms)]} series={[{ label: "p50", stroke: "#146c2e" }, { label: "p99", stroke: "#f5a524" }]} spanSeconds={span} />
+          <Chart title={t("charts.backlog")} data={[x, col((p) => p.backlog), col((p) => (p.oldestAgeMs === null ? null : p.oldestAgeMs / 1000))]} series={[{ label: t("charts.backlogSeries"), stroke: "#6b3fa0" }, { label: t("charts.oldestSeries"), stroke: "#b42318" }]} spanSeconds={span} />
         </div>
       )}
     </section>

@@ -1,8 +1,10 @@
 import { useEffect, useState } from "react";
+import { useTranslation } from "react-i18next";
 import { api, count } from "../api";
 
 /** Events delivered by type over the last hour or day, as bars (the original's Currents page shows the same). */
 export function VolumeByType({ id }: { id: string }) {
+  const { t } = useTranslation();
   const [window, setWindow] = useState<"hour" | "day">("day");
   const [types, setTypes] = useState<Array<{ type: string; delivered: number }>>([]);
   useEffect(() => {
@@ -14,14 +16,14 @@ export function VolumeByType({ id }: { id: string }) {
   }, [id, window]);
   const max = Math.max(1, ...types.map((t) => t.delivered));
   return (
-    <section aria-label="Volume by event type">
+    <section aria-label={t("volume.title")}>
       <div className="row">
-        <h2>Volume by event type</h2>
-        <label className="inline">Window <select value={window} onChange={(e) => setWindow(e.target.value as "hour" | "day")}><option value="hour">Last hour</option><option value="day">Last 24 h</option></select></label>
+        <h2>{t("volume.title")}</h2>
+        <label className="inline">{t("charts.window")} <select value={window} onChange={(e) => setWindow(e.target.value as "hour" | "day")}><option value="hour">{t("charts.lastHour")}</option><option value="day">{t("charts.last24h")}</option></select></label>
       </div>
-      {types.length === 0 ? <p className="muted">Nothing delivered in this window yet: each type's count appears here (updated every 10 s).</p> : (
+      {types.length === 0 ? <p className="muted">{t("volume.empty")}</p> : (
         <table className="volume">
-          <thead><tr><th>Event type</th><th className="num">Delivered</th><th aria-hidden="true" /></tr></thead>
+          <thead><tr><th>{t("volume.type")}</th><th className="num">{t("volume.delivered")}</th><th aria-hidden="true" /></tr></thead>
           <tbody>{types.map((t) => (
             <tr key={t.type}><td><code>{t.type}</code></td><td className="num">{count(t.delivered)}</td>
               <td aria-hidden="true" className="bar-cell"><span className="bar" style={{ width: `${(t.delivered / max) * 100}%` }} /></td></tr>))}
