@@ -57,6 +57,17 @@ export const en = {
   },
   edit: { title: "Edit Current", exportName: "Export name", contactEmail: "Contact email", update: "Update Current", updated: "Current updated." },
   audit: { title: "Audit log", intro: "Every change made through the admin API or this dashboard: who, what, on which object, when, and how it ended. Reads are not logged.", empty: "No change yet.", when: "When", who: "Who", what: "What", object: "Object", answer: "Answer", from: "From", older: "Older entries" },
+  sources: {
+    title: "Sources", intro: "Events from your email and SMS provider: each source gives a webhook URL; what the provider posts there is verified, turned into catalog events and streamed by your Currents.",
+    name: "Name", provider: "Provider", requests: "Requests", events: "Events", unmapped: "Unmapped", signatureFailures: "Signature failures", empty: "No source yet.",
+    webhookUrl: "Webhook URL", setUp: "Set it up in {{provider}}", lastError: "Last error:", produced: "Events produced", type: "Type",
+    lastUnmapped: "Last unmapped provider events ({{count}})", unmappedList: "Unmapped provider events", confirmDelete: "Delete the source \"{{name}}\"? Its webhook URL will answer 404.",
+    delete: "Delete source", new: "New source", create: "Create source", nameMissing: "Give the source a name.",
+  },
+  dictionary: {
+    title: "Event dictionary", intro: "Every event type Currents takes and exports, by group: its fields, where each sits in the event, whether the catalog requires it, whether it is personal data, and an example.",
+    extension: "Currents' own types, not the original's", fieldsOf: "Fields of {{type}}", exampleOf: "Example {{type}}", field: "Field", type: "Type", where: "Where", required: "Required", pii: "Personal data",
+  },
   time: { now: "now" },
   keys: { title: "Ingest keys", create: "Create ingest key", key: "Key", created: "Created", state: "State", revoke: "Revoke", revoked: "revoked", active: "active", firstEvent: "Send your first event", fresh: "New key for {{workspace}} (shown once, copy it now):" },
 };

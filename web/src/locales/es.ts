@@ -59,6 +59,17 @@ export const es: Messages = {
   },
   edit: { title: "Editar Current", exportName: "Nombre de la exportación", contactEmail: "Correo de contacto", update: "Actualizar Current", updated: "Current actualizado." },
   audit: { title: "Registro de auditoría", intro: "Cada cambio hecho con la API de administración o este panel: quién, qué, sobre qué objeto, cuándo y cómo terminó. Las lecturas no se registran.", empty: "Aún no hay cambios.", when: "Cuándo", who: "Quién", what: "Qué", object: "Objeto", answer: "Respuesta", from: "Desde", older: "Entradas anteriores" },
+  sources: {
+    title: "Fuentes", intro: "Eventos de tu proveedor de email y SMS: cada fuente da una URL de webhook; lo que el proveedor envía allí se verifica, se convierte en eventos del catálogo y lo transmiten tus Currents.",
+    name: "Nombre", provider: "Proveedor", requests: "Peticiones", events: "Eventos", unmapped: "Sin correspondencia", signatureFailures: "Firmas no válidas", empty: "Aún no hay fuentes.",
+    webhookUrl: "URL del webhook", setUp: "Configúralo en {{provider}}", lastError: "Último error:", produced: "Eventos producidos", type: "Tipo",
+    lastUnmapped: "Últimos eventos del proveedor sin correspondencia ({{count}})", unmappedList: "Eventos del proveedor sin correspondencia", confirmDelete: "¿Eliminar la fuente \"{{name}}\"? Su URL de webhook responderá 404.",
+    delete: "Eliminar fuente", new: "Nueva fuente", create: "Crear fuente", nameMissing: "Ponle un nombre a la fuente.",
+  },
+  dictionary: {
+    title: "Diccionario de eventos", intro: "Cada tipo de evento que Currents recibe y exporta, por grupo: sus campos, dónde va cada uno en el evento, si el catálogo lo exige, si es un dato personal, y un ejemplo.",
+    extension: "tipos propios de Currents, no del original", fieldsOf: "Campos de {{type}}", exampleOf: "Ejemplo de {{type}}", field: "Campo", type: "Tipo", where: "Dónde", required: "Obligatorio", pii: "Dato personal",
+  },
   time: { now: "ahora" },
   keys: { title: "Claves de ingesta", create: "Crear clave de ingesta", key: "Clave", created: "Creada", state: "Estado", revoke: "Revocar", revoked: "revocada", active: "activa", firstEvent: "Envía tu primer evento", fresh: "Nueva clave para {{workspace}} (se muestra una vez, cópiala ahora):" },
 };

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
-import { ApiError, type PartnerSetting, api } from "../api";
+import { useTranslation } from "react-i18next";
+import { ApiError, type PartnerSetting, api, count, dateTime } from "../api";
 import { type SettingValues, SettingsFields, checkValues, initialValues, settingsBody } from "./SettingsFields";
 
 interface SourceKind { id: string; title: string; settings: PartnerSetting[]; setup: string[] }
@@ -12,6 +13,7 @@ const total = (s: Source) => Object.values(s.stats.byType).reduce((a, b) => a + 
 
 /** Partner Integrations > Sources: provider webhooks (SendGrid, Mailgun, Postmark, Twilio) into Currents. */
 export function Sources({ id, readOnly }: { id?: string; readOnly: boolean }) {
+  const { t } = useTranslation();
   const [kinds, setKinds] = useState<SourceKind[]>([]);
   const [sources, setSources] = useState<Source[]>([]);
   const [kind, setKind] = useState("sendgrid");
@@ -34,7 +36,7 @@ export function Sources({ id, readOnly }: { id?: string; readOnly: boolean }) {
   const create = async (e: FormEvent) => {
     e.preventDefault();
     const problems = checkValues(asPartner, values);
-    if (!name.trim()) problems.name = "Give the source a name.";
+    if (!name.trim()) problems.name = t("sources.nameMissing");
     setErrors(problems);
     if (Object.keys(problems).length > 0) return;
     try {
@@ -51,50 +53,50 @@ export function Sources({ id, readOnly }: { id?: string; readOnly: boolean }) {
   const shown = sources.find((s) => s.id === id);
   return (
     <section>
-      <h1>Sources</h1>
-      <p>Events from your email and SMS provider: each source gives a webhook URL; what the provider posts there is verified, turned into catalog events and streamed by your Currents.</p>
+      <h1>{t("sources.title")}</h1>
+      <p>{t("sources.intro")}</p>
       {error && <p role="alert" className="error">{error}</p>}
       <div className="table-scroll"><table>
-        <thead><tr><th>Name</th><th>Provider</th><th>Requests</th><th>Events</th><th>Unmapped</th><th>Signature failures</th></tr></thead>
+        <thead><tr><th>{t("sources.name")}</th><th>{t("sources.provider")}</th><th className="num">{t("sources.requests")}</th><th className="num">{t("sources.events")}</th><th className="num">{t("sources.unmapped")}</th><th className="num">{t("sources.signatureFailures")}</th></tr></thead>
         <tbody>{sources.map((s) => (
-          <tr key={s.id}><td><a href={`#/sources/${s.id}`}>{s.name}</a></td><td>{kinds.find((k) => k.id === s.kind)?.title ?? s.kind}</td><td>{s.stats.requests}</td><td>{total(s)}</td><td>{s.stats.unmapped}</td><td>{s.stats.signatureFailures}</td></tr>
+          <tr key={s.id}><td><a href={`#/sources/${s.id}`}>{s.name}</a></td><td>{kinds.find((k) => k.id === s.kind)?.title ?? s.kind}</td><td className="num">{count(s.stats.requests)}</td><td className="num">{count(total(s))}</td><td className="num">{count(s.stats.unmapped)}</td><td className="num">{count(s.stats.signatureFailures)}</td></tr>
         ))}</tbody>
       </table></div>
-      {sources.length === 0 && <p>No source yet.</p>}
+      {sources.length === 0 && <p>{t("sources.empty")}</p>}
       {shown && (
         <div className="card" aria-label={`Source ${shown.name}`}>
           <h2>{shown.name}</h2>
-          <label htmlFor="webhook-url">Webhook URL</label>
+          <label htmlFor="webhook-url">{t("sources.webhookUrl")}</label>
           <input id="webhook-url" readOnly value={shown.webhookUrl} onFocus={(e) => e.target.select()} />
-          <h3>Set it up in {kinds.find((k) => k.id === shown.kind)?.title ?? shown.kind}</h3>
+          <h3>{t("sources.setUp", { provider: kinds.find((k) => k.id === shown.kind)?.title ?? shown.kind })}</h3>
           <ol>{shown.setup.map((line) => <li key={line}>{line}</li>)}</ol>
-          {shown.stats.lastError && <p><strong>Last error:</strong> {shown.stats.lastError}</p>}
-          <h3>Events produced</h3>
-          <div className="table-scroll"><table><thead><tr><th>Type</th><th>Events</th></tr></thead>
-            <tbody>{Object.entries(shown.stats.byType).map(([t, n]) => <tr key={t}><td>{t}</td><td>{n}</td></tr>)}</tbody></table></div>
-          <h3>Last unmapped provider events ({shown.stats.unmapped})</h3>
-          <ul aria-label="Unmapped provider events">{shown.stats.recentUnmapped.slice(0, 20).map((u, i) => <li key={i}>{new Date(u.at).toLocaleString()} · {u.providerType} · <code>{u.excerpt}</code></li>)}</ul>
+          {shown.stats.lastError && <p><strong>{t("sources.lastError")}</strong> {shown.stats.lastError}</p>}
+          <h3>{t("sources.produced")}</h3>
+          <div className="table-scroll"><table><thead><tr><th>{t("sources.type")}</th><th className="num">{t("sources.events")}</th></tr></thead>
+            <tbody>{Object.entries(shown.stats.byType).map(([type, n]) => <tr key={type}><td>{type}</td><td className="num">{count(n)}</td></tr>)}</tbody></table></div>
+          <h3>{t("sources.lastUnmapped", { count: shown.stats.unmapped })}</h3>
+          <ul aria-label={t("sources.unmappedList")}>{shown.stats.recentUnmapped.slice(0, 20).map((u, i) => <li key={i}>{dateTime(u.at)} · {u.providerType} · <code>{u.excerpt}</code></li>)}</ul>
           {!readOnly && <button type="button" className="danger" onClick={() => {
-            if (confirm(`Delete the source "${shown.name}"? Its webhook URL will answer 404.`)) void api("DELETE", `/api/v1/sources/${shown.id}`).then(() => { location.hash = "#/sources"; void load(); }, (e: Error) => setError(e.message));
-          }}>Delete source</button>}
+            if (confirm(t("sources.confirmDelete", { name: shown.name }))) void api("DELETE", `/api/v1/sources/${shown.id}`).then(() => { location.hash = "#/sources"; void load(); }, (e: Error) => setError(e.message));
+          }}>{t("sources.delete")}</button>}
         </div>
       )}
       {!readOnly && asPartner && (
         <form className="card" onSubmit={create} noValidate>
-          <h2>New source</h2>
-          <label htmlFor="source-kind">Provider</label>
+          <h2>{t("sources.new")}</h2>
+          <label htmlFor="source-kind">{t("sources.provider")}</label>
           <select id="source-kind" value={kind} onChange={(e) => {
             setKind(e.target.value);
             const k = kinds.find((x) => x.id === e.target.value);
             setValues(initialValues(k && { id: k.id, title: k.title, description: "", settings: k.settings }));
             setErrors({});
           }}>{kinds.map((k) => <option key={k.id} value={k.id}>{k.title}</option>)}</select>
-          <label htmlFor="source-name">Name</label>
+          <label htmlFor="source-name">{t("sources.name")}</label>
           <input id="source-name" value={name} onChange={(e) => setName(e.target.value)} aria-invalid={!!errors.name} />
           {errors.name && <p role="alert" className="error">{errors.name}</p>}
           <SettingsFields partner={asPartner} values={values} onChange={(v) => { setValues(v); setErrors({}); }} errors={errors} idPrefix="source-" />
           {errors.form && <p role="alert" className="error">{errors.form}</p>}
-          <button type="submit">Create source</button>
+          <button type="submit">{t("sources.create")}</button>
         </form>
       )}
     </section>
