@@ -12,9 +12,11 @@ export async function pendingOf(store: Store, c: CurrentRecord, ackedSeq: number
   const n = store.partitions;
   if (!n || !store.config.partitionPositions) return store.events.count(selection, ackedSeq, toSeq);
   const positions = await store.config.partitionPositions(c.id);
+  // One look-up of the head for all partitions, not one each.
+  const upto = toSeq ?? (await store.events.headSeq());
   const parts = await Promise.all(Array.from({ length: n }, (_, p) => {
     const from = Math.max(ackedSeq, positions.get(p) ?? 0);
-    return toSeq !== undefined && from >= toSeq ? { count: 0, oldestReceivedAt: null } : store.events.count({ ...selection, partition: p }, from, toSeq);
+    return from >= upto ? { count: 0, oldestReceivedAt: null } : store.events.count({ ...selection, partition: p }, from, upto);
   }));
   let count = 0;
   let oldest: number | null = null;

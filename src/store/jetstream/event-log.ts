@@ -216,9 +216,9 @@ export class JetStreamEventLog implements EventLog {
     }
   }
 
+  /** With `toSeq` given, no look-up of the head (a scan past the last message just finds none). */
   async count(sel: EventSelection, afterSeq: number, toSeq?: number): Promise<CountResult> {
-    const head = await this.headSeq();
-    return countByBuckets(this.#bucketQueries, sel, afterSeq, Math.min(toSeq ?? head, head));
+    return countByBuckets(this.#bucketQueries, sel, afterSeq, toSeq ?? (await this.headSeq()));
   }
 
   readonly #bucketQueries: BucketQueries = {
