@@ -170,7 +170,7 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       closers.every("retention", sweepMs, async () => {
         if (!(await engine.ownership.job("retention", sweepMs))) return;
         await sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() });
-        await sweepRecords({ store, logger, now, deadLetterRetentionMs: config.deadLetterRetentionMs, historyRetentionMs: config.historyRetentionMs, auditRetentionMs: config.auditRetentionMs });
+        await sweepRecords({ store, logger, now, deadLetterRetentionMs: config.deadLetterRetentionMs, historyRetentionMs: config.historyRetentionMs, auditRetentionMs: config.auditRetentionMs, attemptRetentionMs: config.attemptRetentionMs });
         await store.config.deleteMinutesBefore(Math.floor(now() / 60_000) - 2 * 1440);
       });
       closers.every("delivery series", options.seriesFlushMs ?? 10_000, () => writeSeries());

@@ -43,6 +43,8 @@ export interface Config {
   readonly historyRetentionMs: number;
   /** The audit log is kept this long. @defaultValue 365 days */
   readonly auditRetentionMs: number;
+  /** How long every delivery attempt is kept (the attempt log, event search). */
+  readonly attemptRetentionMs: number;
   /** An event id seen within this window is acknowledged but not stored again. @defaultValue 24 h */
   readonly dedupeWindowMs: number;
   /** Ingest answers 429 while more events than this wait for a workspace's active Currents. @defaultValue 50_000_000 */
@@ -198,6 +200,7 @@ export function loadConfig(flags: ConfigFlags = {}, processEnv: NodeJS.ProcessEn
     deadLetterRetentionMs: int("CURRENTS_DEAD_LETTER_RETENTION_DAYS", env.CURRENTS_DEAD_LETTER_RETENTION_DAYS, 30, 1, 3650) * DAY_MS,
     historyRetentionMs: int("CURRENTS_HISTORY_RETENTION_DAYS", env.CURRENTS_HISTORY_RETENTION_DAYS, 90, 1, 3650) * DAY_MS,
     auditRetentionMs: int("CURRENTS_AUDIT_RETENTION_DAYS", env.CURRENTS_AUDIT_RETENTION_DAYS, 365, 1, 3650) * DAY_MS,
+    attemptRetentionMs: int("CURRENTS_ATTEMPT_RETENTION_DAYS", env.CURRENTS_ATTEMPT_RETENTION_DAYS, 7, 1, 90) * DAY_MS,
     dedupeWindowMs: int("CURRENTS_DEDUPE_WINDOW_HOURS", env.CURRENTS_DEDUPE_WINDOW_HOURS, 24, 1, 24 * 30) * 3_600_000,
     maxBacklogEvents: int("CURRENTS_MAX_BACKLOG_EVENTS", env.CURRENTS_MAX_BACKLOG_EVENTS, 50_000_000, 1, Number.MAX_SAFE_INTEGER),
     minFreeDiskBytes: int("CURRENTS_MIN_FREE_DISK_MB", env.CURRENTS_MIN_FREE_DISK_MB, 256, 0, 1_000_000) * 1_048_576,

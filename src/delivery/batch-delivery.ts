@@ -21,7 +21,17 @@ export interface AttemptRecord {
   readonly idempotencyKey?: string;
   /** Delivered events by type (the volume by event type). */
   readonly types?: Readonly<Record<string, number>>;
+  /** The batch's first and last event, which try of the batch this was, and the start of the answer. */
+  readonly firstSeq?: number;
+  readonly lastSeq?: number;
+  readonly attempt?: number;
+  readonly excerpt?: string;
+  /** JetStream mode: the partition the batch came from. */
+  readonly partition?: number;
 }
+
+/** How much of a partner's answer the attempt log keeps. */
+const EXCERPT_KEPT = 300;
 
 /** Events by type, for the volume by event type. */
 function typesOf(events: readonly StoredEvent[], skip?: (index: number) => boolean): Record<string, number> {
@@ -128,8 +138,9 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
     const decision = decide(result);
     const status = result.kind === "answered" ? result.status : null;
     const error = decision === "delivered" ? null : describeResult(result);
+    const tried = { firstSeq: first.seq, lastSeq: last.seq, attempt: retry, excerpt: result.kind === "answered" ? result.excerpt.slice(0, EXCERPT_KEPT) : "" };
     deps.recordAttempt(current.id, {
-      at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error, idempotencyKey,
+      ...tried, at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: decision, error, idempotencyKey,
       // Events are in seq order, and acceptance time grows with seq: the first is the oldest.
       ...(decision === "delivered" && first.receivedAt > 0 ? { oldestAgeMs: Math.max(0, deps.now() - first.receivedAt) } : {}),
       ...(decision === "delivered" && !partner.readAnswer ? { types: typesOf(events) } : {}),
@@ -138,14 +149,14 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
       ? partner.readAnswer({ status: result.status, body: result.excerpt, retryAfter: result.retryAfter }, events.length, settings)
       : undefined;
     if (outcomes?.failing !== undefined) {
-      deps.recordAttempt(current.id, { at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: "failing", error: outcomes.failing, idempotencyKey });
+      deps.recordAttempt(current.id, { ...tried, at: deps.now(), events: events.length, status, latencyMs: result.latencyMs, outcome: "failing", error: outcomes.failing, idempotencyKey });
       progress({ failedAttemptsDelta: 1, lastError: outcomes.failing, lastErrorAt: deps.now() });
       control.halt();
       deps.onFailing(current.id, outcomes.failing);
       return false;
     }
     if (outcomes && result.kind === "answered") {
-      const settled = await settleOutcomes(target, deps, control, events, outcomes, result, idempotencyKey, () => request.onDelivered?.());
+      const settled = await settleOutcomes(target, deps, control, events, outcomes, result, { ...tried, idempotencyKey }, () => request.onDelivered?.());
       if (settled !== "again") return settled;
       continue;
     }
@@ -190,7 +201,7 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
  */
 async function settleOutcomes(
   target: BatchTarget, deps: DeliveryDeps, control: BatchControl, events: readonly StoredEvent[], outcomes: EventOutcomes,
-  result: Extract<AttemptResult, { kind: "answered" }>, idempotencyKey: string, onDelivered: () => void,
+  result: Extract<AttemptResult, { kind: "answered" }>, tried: Pick<AttemptRecord, "firstSeq" | "lastSeq" | "attempt" | "excerpt" | "idempotencyKey">, onDelivered: () => void,
 ): Promise<boolean | "again"> {
   const { current } = target;
   const dead = new Map<number, string>();
@@ -200,7 +211,7 @@ async function settleOutcomes(
   const delivered = events.length - dead.size - retry.size;
   const outcome = delivered === events.length ? "delivered" : `partial: ${delivered} delivered, ${dead.size} refused, ${retry.size} to retry`;
   deps.recordAttempt(current.id, {
-    at: deps.now(), events: events.length, status: result.status, latencyMs: result.latencyMs, outcome, error: dead.size + retry.size > 0 ? describeResult(result) : null, idempotencyKey,
+    ...tried, at: deps.now(), events: events.length, status: result.status, latencyMs: result.latencyMs, outcome, error: dead.size + retry.size > 0 ? describeResult(result) : null,
     types: typesOf(events, (i) => dead.has(i) || retry.has(i)),
   });
   if (dead.size === 0 && retry.size === events.length) {

@@ -65,7 +65,7 @@ export class DeliveryEngine {
     this.#now = options.now ?? Date.now;
     this.#sender = new HttpSender({ policy: endpointPolicy(options.config) });
     this.#ownership = new Ownership({ store: options.store, leaseMs: options.config.leaseMs, logger: options.logger, now: this.#now, unitsOf: (id) => this.#unitsOf(id) });
-    this.#attempts = new AttemptLog(options.logger, options.onAttempt);
+    this.#attempts = new AttemptLog(options.logger, options.store.attempts, options.onAttempt);
     this.#jobs = new OneOffJobs({
       store: options.store, sender: this.#sender, now: this.#now, target: (c) => this.#target(c), batchSize: (c) => this.#batchSize(c),
       deps: () => this.#deps(), onJobEnd: () => void this.flushProgress(),
@@ -179,14 +179,10 @@ export class DeliveryEngine {
     });
     await this.#jobs.forget(currentId);
     this.#progress.forget(currentId);
-    this.#attempts.forget(currentId);
-  }
-
-  attempts(currentId: string): readonly AttemptRecord[] {
-    return this.#attempts.recent(currentId);
   }
 
   async flushProgress(): Promise<void> {
+    await this.#attempts.flush();
     const updates = this.#progress.take();
     if (updates.length === 0) return;
     try {
@@ -248,6 +244,7 @@ export class DeliveryEngine {
       },
       {
         ...this.#deps(),
+        ...(partition ? { recordAttempt: (id: string, a: AttemptRecord) => this.#attempts.record(id, { ...a, partition: partition.index }) } : {}),
         events: this.#o.store.events,
         // Server mode: another process takes over from the written position after a crash,
         // so a batch's slot is freed only once its position is written.

@@ -1,3 +1,4 @@
+import type { AttemptRow } from "../store/port.js";
 import { type TSchema, Type } from "@sinclair/typebox";
 
 /**
@@ -68,8 +69,15 @@ export const CurrentView = Type.Object({
 });
 
 export const Attempt = Type.Object({
-  at: Time, events: Type.Integer(), status: Nullable(Type.Integer()), latencyMs: Type.Number(), outcome: Type.String(), error: Nullable(Type.String()),
-}, { additionalProperties: true });
+  id: Type.Integer(), at: Time, events: Type.Integer(), status: Nullable(Type.Integer()), latencyMs: Type.Number(), outcome: Type.String(), error: Nullable(Type.String()),
+  attempt: Type.Integer({ description: "1 for the batch's first try, 2 for its first retry..." }),
+  firstSeq: Type.Integer(), lastSeq: Type.Integer(), partition: Nullable(Type.Integer()),
+  excerpt: Type.String({ description: "The start of the partner's answer (300 characters at most)" }), idempotencyKey: Nullable(Type.String()),
+});
+export const viewAttempt = (a: AttemptRow) => {
+  const { currentId: _, ...rest } = a;
+  return { ...rest, at: new Date(a.at).toISOString() };
+};
 export const DeadLetter = Type.Object({
   id: Type.Integer(), event: Type.Unknown({ description: "The event as stored" }), reason: Type.String(), status: Nullable(Type.Integer()), excerpt: Type.String(), at: Time,
 });

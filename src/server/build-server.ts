@@ -1,3 +1,4 @@
+import { eventSearchRoutes } from "./routes/event-search.js";
 import { existsSync } from "node:fs";
 import http from "node:http";
 import { fileURLToPath } from "node:url";
@@ -257,6 +258,7 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     adminMiscRoutes(admin, s);
     sourceRoutes(admin, s);
     cohortRoutes(admin, s);
+    eventSearchRoutes(admin, s);
   });
 
   return app;

@@ -68,6 +68,8 @@ export interface EventLog {
   deleteUpTo(uptoSeq: number, maxRows: number): Promise<number>;
   /** Forgets event ids seen before `seenBefore`, at most `maxRows` at a time. */
   pruneDedupe(seenBefore: number, maxRows: number): Promise<number>;
+  /** When an event id was stored, while it is in the dedupe window (undefined after, or never). */
+  seenAt(workspace: string, id: string): Promise<number | undefined>;
   /**
    * About how many events are stored after `afterSeq`, where seqs are not dense (JetStream
    * mode); absent when `headSeq() - afterSeq` already says it.
@@ -113,6 +115,8 @@ export interface DeadLetterStore {
   remove(currentId: string, ids: readonly number[]): Promise<number>;
   /** Ids of a Current's dead letters after `afterId`, in order, without their bodies (paging). */
   ids(currentId: string, limit: number, afterId?: number): Promise<number[]>;
+  /** The dead letters of a Current made of the event at `seq` (held now). */
+  bySeq(currentId: string, seq: number): Promise<DeadLetter[]>;
   /** Deletes dead letters created before `before`, at most `maxRows`; how many went per Current. */
   pruneBefore(before: number, maxRows: number): Promise<Array<{ currentId: string; count: number }>>;
 }
@@ -372,6 +376,50 @@ export interface CohortStore {
   deleteImportKey(id: string): Promise<boolean>;
 }
 
+/** One delivery attempt of a batch, kept in the store for `attemptRetentionMs` (7 days by default). */
+export interface AttemptRow {
+  readonly id: number;
+  readonly currentId: string;
+  readonly at: number;
+  /** JetStream mode: the partition the batch came from (ranges of different partitions overlap). */
+  readonly partition: number | null;
+  /** The batch's first and last event (seqs); the batch holds the Current's selected events between them. */
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly events: number;
+  /** 1 for the batch's first try, 2 for its first retry... */
+  readonly attempt: number;
+  readonly status: number | null;
+  readonly latencyMs: number;
+  /** delivered, retry, split, halve, failing, or "partial: ..." */
+  readonly outcome: string;
+  readonly error: string | null;
+  /** The start of the partner's answer (at most 300 characters). */
+  readonly excerpt: string;
+  readonly idempotencyKey: string | null;
+}
+
+export interface AttemptQuery {
+  readonly currentId: string;
+  /** "delivered", "failed" (anything else), or an exact outcome. */
+  readonly outcome?: string;
+  readonly since?: number;
+  readonly until?: number;
+  /** Newest first: attempts with an id below this one (the next page). */
+  readonly beforeId?: number;
+  readonly limit: number;
+}
+
+export interface AttemptStore {
+  add(rows: readonly Omit<AttemptRow, "id">[]): Promise<void>;
+  /** Newest first. */
+  list(q: AttemptQuery): Promise<AttemptRow[]>;
+  /** The attempts of a Current whose batch range holds `seq` (of `partition` when given), oldest first. */
+  covering(currentId: string, seq: number, partition: number | null): Promise<AttemptRow[]>;
+  /** Deletes attempts made before `before`, at most `maxRows`; returns how many went. */
+  pruneBefore(before: number, maxRows: number): Promise<number>;
+}
+
 export interface Store {
   readonly kind: "sqlite" | "postgres" | "jetstream";
   /** JetStream mode: the event log's partitions; each (Current, partition) is delivered on its own. */
@@ -381,6 +429,7 @@ export interface Store {
   readonly events: EventLog;
   readonly config: ConfigRepository;
   readonly deadLetters: DeadLetterStore;
+  readonly attempts: AttemptStore;
   readonly leases: LeaseStore;
   /**
    * Calls `listener` when any process appended events for a workspace (server mode);

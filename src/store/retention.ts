@@ -61,14 +61,15 @@ export interface RecordRetention {
   readonly deadLetterRetentionMs: number;
   readonly historyRetentionMs: number;
   readonly auditRetentionMs: number;
+  readonly attemptRetentionMs: number;
 }
 
 /**
- * Dead letters, status history and audit rows have retention windows of their own (30, 90
- * and 365 days by default), so months of traffic do not grow them without bound. A dead
+ * Dead letters, status history, audit rows and attempts have retention windows of their own
+ * (30, 90, 365 and 7 days by default), so months of traffic do not grow them without bound. A dead
  * letter that ages out is added to its Current's `expired` count (never silently gone).
  */
-export async function sweepRecords(o: RecordRetention): Promise<{ deadLetters: number; history: number; audit: number }> {
+export async function sweepRecords(o: RecordRetention): Promise<{ deadLetters: number; history: number; audit: number; attempts: number }> {
   const now = o.now();
   let deadLetters = 0;
   for (let more = true; more; ) {
@@ -82,6 +83,8 @@ export async function sweepRecords(o: RecordRetention): Promise<{ deadLetters: n
   for (let n = CHUNK; n === CHUNK; history += n) n = await o.store.config.pruneHistory(now - o.historyRetentionMs, CHUNK);
   let audit = 0;
   for (let n = CHUNK; n === CHUNK; audit += n) n = await o.store.config.pruneAudit(now - o.auditRetentionMs, CHUNK);
-  if (deadLetters + history + audit > 0) o.logger.info({ deadLetters, history, audit }, "retention of dead letters, history and audit");
-  return { deadLetters, history, audit };
+  let attempts = 0;
+  for (let n = CHUNK; n === CHUNK; attempts += n) n = await o.store.attempts.pruneBefore(now - o.attemptRetentionMs, CHUNK);
+  if (deadLetters + history + audit + attempts > 0) o.logger.info({ deadLetters, history, audit, attempts }, "retention of dead letters, history, audit and attempts");
+  return { deadLetters, history, audit, attempts };
 }

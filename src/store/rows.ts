@@ -1,5 +1,5 @@
 import type { CurrentProgress, CurrentRecord, CurrentStatus, ProgressUpdate } from "../currents/model.js";
-import type { AuditEntry, DeadLetter, HistoryEntry, IngestKeyRecord, MinutePoint, SourceRecord } from "./port.js";
+import type { AttemptRow, AuditEntry, DeadLetter, HistoryEntry, IngestKeyRecord, MinutePoint, SourceRecord } from "./port.js";
 
 /** Rows as both adapters store them, and their mapping to the port's records. */
 export interface CurrentRow {
@@ -116,3 +116,26 @@ export const toSource = (r: SourceRow): SourceRecord => ({
   id: r.id, workspace: r.workspace_id, kind: r.kind, name: r.name, settings: json(r.settings), secretsEnc: r.secrets_enc,
   secretHints: json(r.secret_hints), createdAt: Number(r.created_at), updatedAt: Number(r.updated_at),
 });
+
+export interface AttemptDbRow {
+  id: number | string; current_id: string; at: number | string; part: number | null; first_seq: number | string; last_seq: number | string;
+  events: number; attempt: number; status: number | null; latency_ms: number; outcome: string; error: string | null; excerpt: string; idempotency_key: string | null;
+}
+export const toAttempt = (r: AttemptDbRow): AttemptRow => ({
+  id: Number(r.id), currentId: r.current_id, at: Number(r.at), partition: r.part, firstSeq: Number(r.first_seq), lastSeq: Number(r.last_seq),
+  events: r.events, attempt: r.attempt, status: r.status, latencyMs: r.latency_ms, outcome: r.outcome, error: r.error, excerpt: r.excerpt, idempotencyKey: r.idempotency_key,
+});
+/** The columns of `attempts` in insert order, and a row's values in that order. */
+export const ATTEMPT_COLUMNS = "current_id, at, part, first_seq, last_seq, events, attempt, status, latency_ms, outcome, error, excerpt, idempotency_key";
+export const attemptValues = (a: Omit<AttemptRow, "id">): unknown[] => [
+  a.currentId, a.at, a.partition, a.firstSeq, a.lastSeq, a.events, a.attempt, a.status, Math.round(a.latencyMs), a.outcome, a.error, a.excerpt, a.idempotencyKey,
+];
+/** How `AttemptQuery.outcome` reads: delivered, failed (anything not delivered), partial, or one outcome. */
+export function outcomeFilter(outcome: string | undefined, param: string): { sql: string; value?: string } {
+  if (!outcome) return { sql: "" };
+  if (outcome === "failed") return { sql: " AND outcome <> 'delivered'" };
+  if (outcome === "partial") return { sql: " AND outcome LIKE 'partial%'" };
+  return { sql: ` AND outcome = ${param}`, value: outcome };
+}
+/** How many attempts `covering` looks at (the batches that start at or before the event); bounded work. */
+export const COVERING_SCAN = 400;

@@ -96,7 +96,14 @@ describe("the OpenAPI document", () => {
       launchCurrent: { good: [], bad: [{ path: `/api/v1/currents/${id}/launch` }, { path: "/api/v1/currents/missing/launch" }] },
       pauseCurrent: { good: [{ path: `/api/v1/currents/${id}/pause` }], bad: [{ path: `/api/v1/currents/${id}/pause` }] },
       resumeCurrent: { good: [{ path: `/api/v1/currents/${id}/resume` }], bad: [{ path: `/api/v1/currents/${id}/resume` }] },
-      listAttempts: { good: [{ path: `/api/v1/currents/${id}/attempts` }], bad: [{ path: "/api/v1/currents/missing/attempts" }] },
+      listAttempts: {
+        good: [{ path: `/api/v1/currents/${id}/attempts` }, { path: `/api/v1/currents/${id}/attempts?outcome=failed&limit=2&since=0&before=99` }],
+        bad: [{ path: "/api/v1/currents/missing/attempts" }, { path: `/api/v1/currents/${id}/attempts?since=soon` }],
+      },
+      searchEvents: {
+        good: [{ path: "/api/v1/events?eventId=e1" }, { path: "/api/v1/events?userId=u1&since=0&limit=5" }],
+        bad: [{ path: "/api/v1/events" }, { path: "/api/v1/events?eventId=e1&until=0" }],
+      },
       listDeadLetters: { good: [{ path: `/api/v1/currents/${id}/dead-letters?limit=10` }], bad: [{ path: `/api/v1/currents/${id}/dead-letters?limit=-1` }] },
       sendTestEvents: { good: [{ path: `/api/v1/currents/${id}/test` }], bad: [{ path: "/api/v1/currents/missing/test" }] },
       replay: { good: [{ path: `/api/v1/currents/${id}/replay`, body: { from: "2020-01-01T00:00:00Z" } }], bad: [{ path: `/api/v1/currents/${id}/replay`, body: { from: "yesterday-ish" } }, { path: `/api/v1/currents/${id}/replay`, body: { from: 1 } }] },

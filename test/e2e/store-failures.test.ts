@@ -129,7 +129,7 @@ describe("the backlog limit counts what waits, not what is kept", () => {
   });
 });
 
-describe("retention of dead letters, history and audit", () => {
+describe("retention of dead letters, history, audit and attempts", () => {
   it("each ages out after its own window; an expired dead letter is counted", async () => {
     let offset = 0;
     const now = () => Date.now() + offset;
@@ -139,8 +139,14 @@ describe("retention of dead letters, history and audit", () => {
     await svc.ingest(events(1, "dl"));
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.deadLettered === 1, 10_000, "a dead letter");
     const { store, config } = svc.app.services;
-    const sweep = () => sweepRecords({ store, logger: pino({ level: "silent" }), now, deadLetterRetentionMs: config.deadLetterRetentionMs, historyRetentionMs: config.historyRetentionMs, auditRetentionMs: config.auditRetentionMs });
-    expect(await sweep()).toEqual({ deadLetters: 0, history: 0, audit: 0 });
+    const sweep = () => sweepRecords({ store, logger: pino({ level: "silent" }), now, deadLetterRetentionMs: config.deadLetterRetentionMs, historyRetentionMs: config.historyRetentionMs, auditRetentionMs: config.auditRetentionMs, attemptRetentionMs: config.attemptRetentionMs });
+    expect((await svc.admin("GET", `/api/v1/currents/${id}/attempts`)).body.attempts.length).toBeGreaterThan(0);
+    expect(await sweep()).toEqual({ deadLetters: 0, history: 0, audit: 0, attempts: 0 });
+    offset = 8 * 86_400_000;
+    const aged = await sweep();
+    expect(aged.deadLetters).toBe(0);
+    expect(aged.attempts).toBeGreaterThan(0);
+    expect((await svc.admin("GET", `/api/v1/currents/${id}/attempts`)).body.attempts).toEqual([]);
     offset = 31 * 86_400_000;
     expect((await sweep()).deadLetters).toBe(1);
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.expired === 1, 5_000, "the expired count");

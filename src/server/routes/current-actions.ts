@@ -1,3 +1,4 @@
+import { parseTime } from "../parse-time.js";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { JobBusyError } from "../../delivery/delivery-engine.js";
@@ -9,12 +10,6 @@ const IdParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
 const Ids = Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, maxItems: 10_000 });
 /** A time: ISO 8601 text or UNIX seconds. */
 const Time = Type.Union([Type.String({ maxLength: 64 }), Type.Number()]);
-
-function parseTime(field: string, value: string | number): number {
-  const ms = typeof value === "number" ? value * 1000 : Date.parse(value);
-  if (!Number.isFinite(ms)) throw invalid(field, "must be an ISO 8601 time or UNIX seconds");
-  return ms;
-}
 
 const busy = (error: unknown) => {
   if (error instanceof JobBusyError) throw new ClientError(409, "busy", error.message);

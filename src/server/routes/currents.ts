@@ -3,7 +3,8 @@ import type { FastifyInstance } from "fastify";
 import type { CurrentInput } from "../../currents/current-input.js";
 import type { Logger } from "pino";
 import type { Services } from "../services.js";
-import { Attempt, CurrentView, DeadLetter, SettingsInput, op } from "../api-schemas.js";
+import { Attempt, CurrentView, DeadLetter, Nullable, SettingsInput, op, viewAttempt } from "../api-schemas.js";
+import { parseTime } from "../parse-time.js";
 
 const Transformation = Type.Object({ field: Type.String(), action: Type.Union([Type.Literal("remove"), Type.Literal("hash")]) }, { additionalProperties: false });
 const Batching = Type.Object({
@@ -82,12 +83,30 @@ export function currentRoutes(app: FastifyInstance, s: Services): void {
   }
 
   app.get("/api/v1/currents/:id/attempts", {
-    schema: op({ id: "listAttempts", summary: "Recent attempts (the last 200 of this process)", tag: "Delivery", auth: "admin", params: IdParams, errors: [404], ok: { status: 200, schema: Type.Object({ attempts: Type.Array(Attempt) }), description: "Newest first" } }),
+    schema: op({
+      id: "listAttempts", summary: "Delivery attempts of the last days (the attempt log), filtered and paged", tag: "Delivery", auth: "admin", params: IdParams,
+      querystring: Type.Object({
+        outcome: Type.Optional(Type.String({ pattern: "^[a-z_]{1,20}$", description: "delivered, failed (anything else), partial, or one outcome (retry, split, halve, failing, test)" })),
+        since: Type.Optional(Type.String({ maxLength: 40, description: "ISO 8601 time or UNIX seconds" })),
+        until: Type.Optional(Type.String({ maxLength: 40, description: "ISO 8601 time or UNIX seconds" })),
+        before: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$", description: "The previous page's `next`" })),
+        limit: Type.Optional(Type.String({ pattern: "^[0-9]{1,3}$", description: "1-500 (50)" })),
+      }),
+      errors: [404], ok: { status: 200, schema: Type.Object({ attempts: Type.Array(Attempt), next: Nullable(Type.String()) }), description: "Newest first; `next` pages on" },
+    }),
   }, async (req) => {
     const { id } = req.params as { id: string };
+    const q = req.query as { outcome?: string; since?: string; until?: string; before?: string; limit?: string };
+    const limit = Math.min(Math.max(Number(q.limit ?? 50), 1), 500);
     await s.currents.record(id);
-    const attempts = [...s.engine.attempts(id)].reverse().map((a) => ({ ...a, at: new Date(a.at).toISOString() }));
-    return { attempts };
+    await s.engine.flushProgress();
+    const rows = await s.store.attempts.list({
+      currentId: id, outcome: q.outcome, limit,
+      since: q.since === undefined ? undefined : parseTime("since", q.since),
+      until: q.until === undefined ? undefined : parseTime("until", q.until),
+      beforeId: q.before === undefined ? undefined : Number(q.before),
+    });
+    return { attempts: rows.map(viewAttempt), next: rows.length === limit ? String((rows[rows.length - 1] as { id: number }).id) : null };
   });
 
   app.get("/api/v1/currents/:id/dead-letters", {

@@ -292,6 +292,11 @@ export class JetStreamEventLog implements EventLog {
     return deleted;
   }
 
+  async seenAt(workspace: string, id: string): Promise<number | undefined> {
+    const r = await guarded(() => this.#o.pool.query<{ seen_at: string }>("SELECT seen_at FROM event_ids WHERE workspace_id = $1 AND event_id = $2", [workspace, id]));
+    return r.rows[0] ? Number(r.rows[0].seen_at) : undefined;
+  }
+
   async pruneDedupe(seenBefore: number, maxRows: number): Promise<number> {
     return guarded(async () => (await this.#o.pool.query(
       "DELETE FROM event_ids WHERE (workspace_id, event_id) IN (SELECT workspace_id, event_id FROM event_ids WHERE seen_at < $1 LIMIT $2)", [seenBefore, maxRows])).rowCount ?? 0);

@@ -1,6 +1,7 @@
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "pino";
+import { PostgresAttemptStore } from "../postgres/attempt-store.js";
 import { assembleStore } from "../assemble-store.js";
 import type { Store } from "../port.js";
 import { PostgresConfigRepository } from "../postgres/config-repository.js";
@@ -55,6 +56,7 @@ export async function openJetStreamStore(o: JetStreamStoreOptions): Promise<Stor
     events,
     config,
     deadLetters: new PostgresDeadLetterStore(pool),
+    attempts: new PostgresAttemptStore(pool),
     sources: new PostgresSourceStore(pool),
     cohorts: new PostgresCohortStore(pool),
     leases: new PostgresLeaseStore(pool),

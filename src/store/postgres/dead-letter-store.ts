@@ -41,6 +41,10 @@ export class PostgresDeadLetterStore implements DeadLetterStore {
     return (await guarded(() => this.pool.query<{ id: number }>("SELECT id FROM dead_letters WHERE current_id = $1 AND id > $2 ORDER BY id LIMIT $3", [currentId, afterId, limit]))).rows.map((r) => Number(r.id));
   }
 
+  async bySeq(currentId: string, seq: number): Promise<DeadLetter[]> {
+    return (await guarded(() => this.pool.query<Row>("SELECT * FROM dead_letters WHERE current_id = $1 AND seq = $2 ORDER BY id", [currentId, seq]))).rows.map(toLetter);
+  }
+
   async pruneBefore(before: number, maxRows: number): Promise<Array<{ currentId: string; count: number }>> {
     const { rows } = await guarded(() => this.pool.query<{ current_id: string; n: number }>(
       `WITH gone AS (DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE created_at < $1 ORDER BY created_at LIMIT $2) RETURNING current_id),

@@ -1,5 +1,6 @@
 import pg from "pg";
 import type { Logger } from "pino";
+import { PostgresAttemptStore } from "./attempt-store.js";
 import { assembleStore } from "../assemble-store.js";
 import type { Store } from "../port.js";
 import { AppendedListener } from "./appended-listener.js";
@@ -59,6 +60,7 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Store>
     events,
     config: new PostgresConfigRepository(pool),
     deadLetters: new PostgresDeadLetterStore(pool),
+    attempts: new PostgresAttemptStore(pool),
     sources: new PostgresSourceStore(pool),
     cohorts: new PostgresCohortStore(pool),
     leases: new PostgresLeaseStore(pool),

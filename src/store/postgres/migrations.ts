@@ -157,6 +157,21 @@ export const pgMigrations: ReadonlyArray<{ version: number; name: string; sql: s
     name: "events delivered per minute by type (the volume by event type)",
     sql: "CREATE TABLE minute_types (current_id text NOT NULL, minute bigint NOT NULL, event_type text NOT NULL, delivered bigint NOT NULL, PRIMARY KEY (current_id, minute, event_type));",
   },
+  {
+    version: 11,
+    name: "every delivery attempt of the last days (the durable attempt log)",
+    sql: `
+      CREATE TABLE attempts (
+        id bigserial PRIMARY KEY, current_id text NOT NULL, at bigint NOT NULL, part integer,
+        first_seq bigint NOT NULL, last_seq bigint NOT NULL, events integer NOT NULL, attempt integer NOT NULL,
+        status integer, latency_ms integer NOT NULL, outcome text NOT NULL, error text, excerpt text NOT NULL, idempotency_key text
+      );
+      CREATE INDEX attempts_by_current ON attempts (current_id, id);
+      CREATE INDEX attempts_by_range ON attempts (current_id, first_seq);
+      CREATE INDEX attempts_at ON attempts (at);
+      CREATE INDEX dead_letters_seq ON dead_letters (current_id, seq);
+    `,
+  },
 ];
 
 /** Any constant: the advisory lock key of migrations. */

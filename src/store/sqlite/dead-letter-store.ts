@@ -42,6 +42,10 @@ export class SqliteDeadLetterStore implements DeadLetterStore {
     return ids.map((id) => st.get(currentId, id) as Row | undefined).filter((r): r is Row => r !== undefined).map(toLetter);
   }
 
+  async bySeq(currentId: string, seq: number): Promise<DeadLetter[]> {
+    return (this.db.prepare("SELECT * FROM dead_letters WHERE current_id = ? AND seq = ? ORDER BY id").all(currentId, seq) as Row[]).map(toLetter);
+  }
+
   async ids(currentId: string, limit: number, afterId = 0): Promise<number[]> {
     return (this.db.prepare("SELECT id FROM dead_letters WHERE current_id = ? AND id > ? ORDER BY id LIMIT ?").all(currentId, afterId, limit) as Array<{ id: number }>).map((r) => r.id);
   }

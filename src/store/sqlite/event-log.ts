@@ -146,6 +146,11 @@ export class SqliteEventLog implements EventLog {
     })();
   }
 
+  async seenAt(workspace: string, id: string): Promise<number | undefined> {
+    const row = this.db.prepare("SELECT seen_at FROM event_ids WHERE key = ?").get(`${workspace}\u0000${id}`) as { seen_at: number } | undefined;
+    return row?.seen_at;
+  }
+
   async pruneDedupe(seenBefore: number, maxRows: number): Promise<number> {
     return this.db
       .prepare("DELETE FROM event_ids WHERE key IN (SELECT key FROM event_ids WHERE seen_at < ? LIMIT ?)")

@@ -2,6 +2,7 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync } from "node:fs
 import type Database from "better-sqlite3";
 import { DataDirLock } from "./data-dir-lock.js";
 import { join } from "node:path";
+import { SqliteAttemptStore } from "./attempt-store.js";
 import { assembleStore } from "../assemble-store.js";
 import type { Store } from "../port.js";
 import { SqliteConfigRepository } from "./config-repository.js";
@@ -51,6 +52,7 @@ export function openSqliteStore(options: SqliteStoreOptions): Store {
     events,
     config,
     deadLetters: new SqliteDeadLetterStore(db),
+    attempts: new SqliteAttemptStore(db),
     sources: new SqliteSourceStore(db),
     cohorts: new SqliteCohortStore(db),
     leases: new SqliteLeaseStore(db),

@@ -212,6 +212,21 @@ export const migrations: readonly Migration[] = [
     name: "events delivered per minute by type (the volume by event type)",
     sql: "CREATE TABLE minute_types (current_id TEXT NOT NULL, minute INTEGER NOT NULL, event_type TEXT NOT NULL, delivered INTEGER NOT NULL, PRIMARY KEY (current_id, minute, event_type)) WITHOUT ROWID;",
   },
+  {
+    version: 13,
+    name: "every delivery attempt of the last days (the durable attempt log)",
+    sql: `
+      CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, current_id TEXT NOT NULL, at INTEGER NOT NULL, part INTEGER,
+        first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, events INTEGER NOT NULL, attempt INTEGER NOT NULL,
+        status INTEGER, latency_ms INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT, excerpt TEXT NOT NULL, idempotency_key TEXT
+      );
+      CREATE INDEX attempts_by_current ON attempts (current_id, id);
+      CREATE INDEX attempts_by_range ON attempts (current_id, first_seq);
+      CREATE INDEX attempts_at ON attempts (at);
+      CREATE INDEX dead_letters_seq ON dead_letters (current_id, seq);
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): void {
