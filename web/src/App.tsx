@@ -1,3 +1,4 @@
+import { FindEvent } from "./pages/FindEvent";
 import { useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { LanguageSwitch } from "./pages/LanguageSwitch";
@@ -12,7 +13,7 @@ import { Cohorts } from "./pages/Cohorts";
 import { Audit } from "./pages/Audit";
 import { EventDictionary } from "./pages/EventDictionary";
 
-/** Hash routes: #/ (Data Export), #/new, #/currents/<id>, #/sources[/<id>], #/cohorts[/<id>], #/keys, #/audit, #/events[/<type>]. */
+/** Hash routes: #/ (Data Export), #/new, #/currents/<id>, #/sources[/<id>], #/cohorts[/<id>], #/keys, #/audit, #/find, #/events[/<type>]. */
 function useRoute(): string {
   const [route, setRoute] = useState(location.hash.slice(1) || "/");
   useEffect(() => {
@@ -45,6 +46,7 @@ export function App() {
           <a href="#/sources" aria-current={source ? "page" : undefined}>{t("nav.sources")}</a>
           <a href="#/cohorts" aria-current={cohort ? "page" : undefined}>{t("nav.cohorts")}</a>
           <a href="#/keys" aria-current={route === "/keys" ? "page" : undefined}>{t("nav.ingestKeys")}</a>
+          <a href="#/find" aria-current={route === "/find" ? "page" : undefined}>{t("nav.find")}</a>
           <a href="#/events" aria-current={dictionary ? "page" : undefined}>{t("nav.dictionary")}</a>
           <a href="#/audit" aria-current={route === "/audit" ? "page" : undefined}>{t("nav.audit")}</a>
         </nav>
@@ -52,7 +54,7 @@ export function App() {
         <button type="button" className="link" onClick={() => void logout().then(() => setRole(undefined))}>{t("nav.logOut")}</button>
       </header>
       <main className="page">
-        {route === "/new" ? <CreateWizard /> : source ? <Sources id={source[1]} readOnly={role === "readonly"} /> : cohort ? <Cohorts id={cohort[1]} readOnly={role === "readonly"} /> : current ? <CurrentPage id={current} readOnly={role === "readonly"} /> : route === "/keys" ? <IngestKeys /> : route === "/audit" ? <Audit /> : dictionary ? <EventDictionary type={dictionary[1]} /> : <CurrentsList />}
+        {route === "/new" ? <CreateWizard /> : source ? <Sources id={source[1]} readOnly={role === "readonly"} /> : cohort ? <Cohorts id={cohort[1]} readOnly={role === "readonly"} /> : current ? <CurrentPage id={current} readOnly={role === "readonly"} /> : route === "/keys" ? <IngestKeys /> : route === "/audit" ? <Audit /> : route === "/find" ? <FindEvent /> : dictionary ? <EventDictionary type={dictionary[1]} /> : <CurrentsList />}
       </main>
     </>
   );

@@ -1,7 +1,7 @@
 /** English: every string the dashboard shows (Spanish in es.ts, same keys). */
 export const en = {
-  nav: { partnerIntegrations: "Partner Integrations", dataExport: "Data Export", sources: "Sources", cohorts: "Cohorts", ingestKeys: "Ingest keys", dictionary: "Event dictionary", audit: "Audit log", logOut: "Log out", language: "Language", main: "Main" },
-  common: { loading: "Loading…", optional: "optional", back: "Back", next: "Next", none: "none", yes: "yes", no: "no", default: "default", workspace: "Workspace" },
+  nav: { find: "Find an event", partnerIntegrations: "Partner Integrations", dataExport: "Data Export", sources: "Sources", cohorts: "Cohorts", ingestKeys: "Ingest keys", dictionary: "Event dictionary", audit: "Audit log", logOut: "Log out", language: "Language", main: "Main" },
+  common: { scrollCue: "Swipe the table sideways for more columns.", loading: "Loading…", optional: "optional", back: "Back", next: "Next", none: "none", yes: "yes", no: "no", default: "default", workspace: "Workspace" },
   login: { token: "Admin token", submit: "Log in" },
   list: {
     create: "Create New Current", empty: "No Currents yet. Create one to stream events to Heap or your own endpoint.",
@@ -67,6 +67,26 @@ export const en = {
   dictionary: {
     title: "Event dictionary", intro: "Every event type Currents takes and exports, by group: its fields, where each sits in the event, whether the catalog requires it, whether it is personal data, and an example.",
     extension: "Currents' own types, not the original's", fieldsOf: "Fields of {{type}}", exampleOf: "Example {{type}}", field: "Field", type: "Type", where: "Where", required: "Required", pii: "Personal data",
+  },
+  find: {
+    title: "Find an event", intro: "Where is an event? Give its id, or a user's id, to see which Currents selected it and what each did: delivered (when, in which attempt, the partner's answer), pending (since when), or dead-lettered (why).",
+    by: "Search by", eventId: "Event id", userId: "User id (user_id, external_user_id or device_id)", window: "Accepted within",
+    windows: { hour: "the last hour", day: "the last 24 hours", week: "the last 7 days" },
+    windowHelp: "An event id from the last 24 hours is found at once; older events and user ids are searched through the window, a million events at a time.",
+    search: "Search", searching: "Searching…", more: "Search further", none: "No such event accepted since {{since}} (or it was removed by the retention period).",
+    noneYet: "Nothing found in the part searched so far.", found_one: "{{count}} event found.", found_other: "{{count}} events found.",
+    idAndTime: "Id {{id}}, accepted", noCurrent: "No launched Current selects this event type.",
+    states: { delivered: "delivered", pending: "pending", dead_lettered: "dead letter", before_launch: "before launch" },
+    deliveredAt: "Delivered {{when}}; attempts of its batch: {{tries}}.", deliveredNoLog: "Delivered (its attempt is older than the attempt log keeps).",
+    pendingSince: "Pending, waiting since it was accepted {{when}}; attempts so far: {{tries}}.", deadLettered: "Dead letter: {{reason}} (HTTP {{status}}). Redrive it from the Current's page.",
+    beforeLaunch: "Accepted before this Current was launched: not sent (a replay from that time sends it).", attemptsOf: "Attempts of {{name}} for this event", body: "The event as stored",
+  },
+  attempts: {
+    try: "Try", answer: "Error and answer", outcome: "Outcome", when: "When", all: "All", delivered: "Delivered", failed: "Failed",
+    windows: { all: "last 7 days", hour: "last hour", day: "last 24 hours" }, older: "Older attempts",
+    none: "No attempt yet: each batch sent to the partner appears here with its answer.", noneMatch: "No attempt matches these filters.",
+    draft: "A draft sends nothing: attempts appear here once the Current is launched.", kept: "Every attempt is kept for 7 days (CURRENTS_ATTEMPT_RETENTION_DAYS).",
+    outcomes: { delivered: "delivered", retry: "retry", split: "split (refused)", halve: "halved (too large)", failing: "failing", test: "test", partial: "partial" },
   },
   time: { now: "now" },
   keys: { title: "Ingest keys", create: "Create ingest key", key: "Key", created: "Created", state: "State", revoke: "Revoke", revoked: "revoked", active: "active", firstEvent: "Send your first event", fresh: "New key for {{workspace}} (shown once, copy it now):" },

@@ -2,8 +2,8 @@ import type { Messages } from "./en";
 
 /** Español: las palabras que ya conoce quien usa el producto original (Integraciones de socios, Exportación de datos...). */
 export const es: Messages = {
-  nav: { partnerIntegrations: "Integraciones de socios", dataExport: "Exportación de datos", sources: "Fuentes", cohorts: "Cohortes", ingestKeys: "Claves de ingesta", dictionary: "Diccionario de eventos", audit: "Registro de auditoría", logOut: "Cerrar sesión", language: "Idioma", main: "Principal" },
-  common: { loading: "Cargando…", optional: "opcional", back: "Atrás", next: "Siguiente", none: "ninguna", yes: "sí", no: "no", default: "predeterminado", workspace: "Espacio de trabajo" },
+  nav: { find: "Buscar un evento", partnerIntegrations: "Integraciones de socios", dataExport: "Exportación de datos", sources: "Fuentes", cohorts: "Cohortes", ingestKeys: "Claves de ingesta", dictionary: "Diccionario de eventos", audit: "Registro de auditoría", logOut: "Cerrar sesión", language: "Idioma", main: "Principal" },
+  common: { scrollCue: "Desliza la tabla hacia los lados para ver más columnas.", loading: "Cargando…", optional: "opcional", back: "Atrás", next: "Siguiente", none: "ninguna", yes: "sí", no: "no", default: "predeterminado", workspace: "Espacio de trabajo" },
   login: { token: "Token de administrador", submit: "Iniciar sesión" },
   list: {
     create: "Crear nuevo Current", empty: "Aún no hay Currents. Crea uno para enviar eventos a Heap o a tu propio endpoint.",
@@ -69,6 +69,26 @@ export const es: Messages = {
   dictionary: {
     title: "Diccionario de eventos", intro: "Cada tipo de evento que Currents recibe y exporta, por grupo: sus campos, dónde va cada uno en el evento, si el catálogo lo exige, si es un dato personal, y un ejemplo.",
     extension: "tipos propios de Currents, no del original", fieldsOf: "Campos de {{type}}", exampleOf: "Ejemplo de {{type}}", field: "Campo", type: "Tipo", where: "Dónde", required: "Obligatorio", pii: "Dato personal",
+  },
+  find: {
+    title: "Buscar un evento", intro: "¿Dónde está un evento? Indica su id, o el id de un usuario, para ver qué Currents lo seleccionaron y qué hizo cada uno: entregado (cuándo, en qué intento, la respuesta del socio), pendiente (desde cuándo) o mensaje fallido (por qué).",
+    by: "Buscar por", eventId: "Id del evento", userId: "Id de usuario (user_id, external_user_id o device_id)", window: "Aceptado en",
+    windows: { hour: "la última hora", day: "las últimas 24 horas", week: "los últimos 7 días" },
+    windowHelp: "Un id de evento de las últimas 24 horas se encuentra al instante; los eventos más antiguos y los ids de usuario se buscan en el intervalo, un millón de eventos cada vez.",
+    search: "Buscar", searching: "Buscando…", more: "Seguir buscando", none: "Ningún evento así aceptado desde {{since}} (o lo eliminó el período de retención).",
+    noneYet: "Nada encontrado en la parte buscada hasta ahora.", found_one: "{{count}} evento encontrado.", found_other: "{{count}} eventos encontrados.",
+    idAndTime: "Id {{id}}, aceptado", noCurrent: "Ningún Current activo selecciona este tipo de evento.",
+    states: { delivered: "entregado", pending: "pendiente", dead_lettered: "mensaje fallido", before_launch: "antes del inicio" },
+    deliveredAt: "Entregado {{when}}; intentos de su lote: {{tries}}.", deliveredNoLog: "Entregado (su intento es más antiguo de lo que guarda el registro de intentos).",
+    pendingSince: "Pendiente, esperando desde que se aceptó {{when}}; intentos hasta ahora: {{tries}}.", deadLettered: "Mensaje fallido: {{reason}} (HTTP {{status}}). Reenvíalo desde la página del Current.",
+    beforeLaunch: "Aceptado antes de iniciar este Current: no se envió (una repetición desde esa hora lo envía).", attemptsOf: "Intentos de {{name}} para este evento", body: "El evento tal como se guardó",
+  },
+  attempts: {
+    try: "Intento", answer: "Error y respuesta", outcome: "Resultado", when: "Cuándo", all: "Todos", delivered: "Entregados", failed: "Fallidos",
+    windows: { all: "últimos 7 días", hour: "última hora", day: "últimas 24 horas" }, older: "Intentos anteriores",
+    none: "Aún no hay intentos: cada lote enviado al socio aparece aquí con su respuesta.", noneMatch: "Ningún intento coincide con estos filtros.",
+    draft: "Un borrador no envía nada: los intentos aparecen aquí cuando se inicia el Current.", kept: "Cada intento se guarda 7 días (CURRENTS_ATTEMPT_RETENTION_DAYS).",
+    outcomes: { delivered: "entregado", retry: "reintento", split: "dividido (rechazado)", halve: "reducido a la mitad (demasiado grande)", failing: "con fallos", test: "prueba", partial: "parcial" },
   },
   time: { now: "ahora" },
   keys: { title: "Claves de ingesta", create: "Crear clave de ingesta", key: "Clave", created: "Creada", state: "Estado", revoke: "Revocar", revoked: "revocada", active: "activa", firstEvent: "Envía tu primer evento", fresh: "Nueva clave para {{workspace}} (se muestra una vez, cópiala ahora):" },

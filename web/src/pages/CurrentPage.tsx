@@ -3,16 +3,14 @@ import { useTranslation } from "react-i18next";
 import { type Current, type PartnerInfo, api, count, dateTime, displayStatus, formatAge, loadPartners, partnerTitle, relativeTime } from "../api";
 import { Charts } from "./Charts";
 import { VolumeByType } from "./VolumeByType";
+import { RecentAttempts } from "./RecentAttempts";
 import { DeadLetters } from "./DeadLetters";
 import { EditCurrent } from "./EditCurrent";
-
-interface Attempt { at: string; events: number; status: number | null; latencyMs: number; outcome: string; error: string | null }
 
 /** A Current: status, counters, actions, recent attempts, dead letters, replay, history. */
 export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean }) {
   const { t } = useTranslation();
   const [current, setCurrent] = useState<Current>();
-  const [attempts, setAttempts] = useState<Attempt[]>([]);
   const [history, setHistory] = useState<Array<{ at: string; kind: string; status: string | null; message: string }>>([]);
   const [message, setMessage] = useState<string>();
   const [error, setError] = useState<string>();
@@ -23,12 +21,11 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
   useEffect(() => { void loadPartners().then(setPartners, () => undefined); }, []);
   const load = useCallback(async () => {
     try {
-      const [c, a, h] = await Promise.all([
+      const [c, h] = await Promise.all([
         api<Current>("GET", `/api/v1/currents/${id}`),
-        api<{ attempts: Attempt[] }>("GET", `/api/v1/currents/${id}/attempts`),
         api<{ history: typeof history }>("GET", `/api/v1/currents/${id}/history`),
       ]);
-      setCurrent(c); setAttempts(a.attempts.slice(0, 20)); setHistory(h.history.slice(0, 20));
+      setCurrent(c); setHistory(h.history.slice(0, 20));
     } catch (e) { setError((e as Error).message); }
   }, [id]);
   useEffect(() => {
@@ -100,11 +97,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       <Charts id={id} />
       <VolumeByType id={id} />
       {editing && <EditCurrent current={current} onDone={(msg) => { setEditing(false); setMessage(msg); void load(); }} />}
-      <h2>{t("current.recentAttempts")}</h2>
-      <table>
-        <thead><tr><th>{t("current.time")}</th><th>{t("current.events")}</th><th>{t("current.status")}</th><th>{t("current.latency")}</th><th>{t("current.outcome")}</th><th>{t("current.error")}</th></tr></thead>
-        <tbody>{attempts.map((a, i) => <tr key={i}><td>{dateTime(a.at)}</td><td>{a.events}</td><td>{a.status ?? "—"}</td><td>{Math.round(a.latencyMs)} ms</td><td>{a.outcome}</td><td>{a.error ?? ""}</td></tr>)}</tbody>
-      </table>
+      <RecentAttempts id={id} draft={current.status === "draft"} />
       <DeadLetters id={id} readOnly={readOnly} onChange={() => void load()} />
       {!readOnly && (
         <form className="row" onSubmit={(e) => { e.preventDefault(); void act("Starting the replay", () => api("POST", `/api/v1/currents/${id}/replay`, { from: new Date(from).toISOString(), ...(to ? { to: new Date(to).toISOString() } : {}) }), () => "Replay started."); }}>

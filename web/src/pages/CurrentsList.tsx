@@ -29,7 +29,7 @@ export function CurrentsList() {
       {error && <p role="alert" className="error">{error}</p>}
       {currents && currents.length === 0 && <p>{t("list.empty")}</p>}
       {currents && currents.length > 0 && (
-        <table>
+        <div className="table-scroll" tabIndex={0} aria-label={t("nav.dataExport")}><table>
           <thead><tr><th>{t("list.name")}</th><th>{t("list.partner")}</th><th>{t("list.status")}</th><th className="num">{t("list.delivered24h")}</th><th className="num">{t("list.errors")}</th><th className="num">{t("list.pending")}</th><th>{t("list.oldestPending")}</th></tr></thead>
           <tbody>
             {currents.map((c) => (
@@ -46,8 +46,9 @@ export function CurrentsList() {
               </tr>
             ))}
           </tbody>
-        </table>
+        </table></div>
       )}
+      {currents && currents.length > 0 && <p className="scroll-cue">{t("common.scrollCue")}</p>}
     </section>
   );
 }
