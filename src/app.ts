@@ -8,6 +8,7 @@ import type { Config } from "./config.js";
 import { CurrentService } from "./currents/current-service.js";
 import { FailingMonitor, type FailingRules } from "./currents/failing-monitor.js";
 import { Notifier } from "./notices/notifier.js";
+import { Alerts } from "./currents/alerts.js";
 import { DeliveryEngine } from "./delivery/delivery-engine.js";
 import { MinuteSeries } from "./delivery/minute-series.js";
 import type { RetryPolicy } from "./delivery/retry-policy.js";
@@ -34,6 +35,8 @@ export interface CurrentsOptions {
   readonly failingCheckMs?: number;
   /** How often the per-minute chart series is written. @defaultValue 10_000 */
   readonly seriesFlushMs?: number;
+  /** How often every Current's alerts are checked. @defaultValue 30_000 */
+  readonly alertCheckMs?: number;
 }
 
 export interface CurrentsApp {
@@ -145,7 +148,14 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
     const importKeys = new DataImportKeys(store, now);
     if (config.dataImportKey) await importKeys.preset(config.dataImportKey);
     const cohorts = new CohortService({ store, keys: importKeys, partnerApiKey: config.partnerApiKey, logger, now, onEvents: (ws) => engine.notifyAppended(ws) });
-    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics, ingestGuard, sources, webhooks, cohorts, importKeys };
+    const alerts = new Alerts({
+      store, logger, now, notify: (c, kind, message) => notifier.notify(c, kind, message),
+      measure: async (c) => {
+        const s = await currents.stats(c);
+        return { oldestPendingAgeMs: s.oldestPendingAgeMs, deadLetters: s.deadLettered };
+      },
+    });
+    const services: Services = { config, store, credentials, currents, engine, logger, now, metrics, ingestGuard, sources, webhooks, cohorts, importKeys, alerts };
     const server = await buildServer(services);
     let started = false;
 
@@ -172,6 +182,10 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
         await sweepRetention({ store, logger, retentionMs: config.retentionMs, dedupeWindowMs: config.dedupeWindowMs, now, beforeSweep: () => engine.flushProgress() });
         await sweepRecords({ store, logger, now, deadLetterRetentionMs: config.deadLetterRetentionMs, historyRetentionMs: config.historyRetentionMs, auditRetentionMs: config.auditRetentionMs, attemptRetentionMs: config.attemptRetentionMs });
         await store.config.deleteMinutesBefore(Math.floor(now() / 60_000) - 2 * 1440);
+      });
+      const alertCheckMs = options.alertCheckMs ?? 30_000;
+      closers.every("alerts", alertCheckMs, async () => {
+        if (await engine.ownership.job("alerts", alertCheckMs)) await alerts.check(await store.config.listCurrents());
       });
       closers.every("delivery series", options.seriesFlushMs ?? 10_000, () => writeSeries());
       closers.add("delivery", async () => {

@@ -5,7 +5,7 @@ import type { CurrentRecord } from "../currents/model.js";
 import type { Store } from "../store/port.js";
 
 /** The notices a Current's contact gets (SPEC section 5, issue 3). */
-export type NoticeKind = "failing" | "recovered" | "disabled" | "dead_letters";
+export type NoticeKind = "failing" | "recovered" | "disabled" | "dead_letters" | "alert" | "alert_recovered";
 
 export interface NotifierOptions {
   readonly store: Store;
@@ -23,6 +23,8 @@ const SUBJECTS: Record<NoticeKind, string> = {
   recovered: "has recovered",
   disabled: "was disabled",
   dead_letters: "has dead letters",
+  alert: "crossed an alert threshold",
+  alert_recovered: "is back under its alert threshold",
 };
 
 /**

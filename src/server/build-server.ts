@@ -1,3 +1,4 @@
+import { alertRoutes } from "./routes/alerts.js";
 import { eventSearchRoutes } from "./routes/event-search.js";
 import { existsSync } from "node:fs";
 import http from "node:http";
@@ -259,6 +260,7 @@ export async function buildServer(s: Services): Promise<FastifyInstance> {
     sourceRoutes(admin, s);
     cohortRoutes(admin, s);
     eventSearchRoutes(admin, s);
+    alertRoutes(admin, s);
   });
 
   return app;

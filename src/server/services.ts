@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Alerts } from "../currents/alerts.js";
 import type { Config } from "../config.js";
 import type { CurrentService } from "../currents/current-service.js";
 import type { DeliveryEngine } from "../delivery/delivery-engine.js";
@@ -26,4 +27,5 @@ export interface Services {
   readonly webhooks: WebhookReceiver;
   readonly cohorts: CohortService;
   readonly importKeys: DataImportKeys;
+  readonly alerts: Alerts;
 }

@@ -418,6 +418,8 @@ export interface AttemptStore {
   covering(currentId: string, seq: number, partition: number | null): Promise<AttemptRow[]>;
   /** Deletes attempts made before `before`, at most `maxRows`; returns how many went. */
   pruneBefore(before: number, maxRows: number): Promise<number>;
+  /** Attempts of a Current since a time: how many, and how many did not deliver (the error rate). */
+  summary(currentId: string, since: number): Promise<{ total: number; failed: number }>;
 }
 
 export interface Store {

@@ -100,6 +100,12 @@ describe("the OpenAPI document", () => {
         good: [{ path: `/api/v1/currents/${id}/attempts` }, { path: `/api/v1/currents/${id}/attempts?outcome=failed&limit=2&since=0&before=99` }],
         bad: [{ path: "/api/v1/currents/missing/attempts" }, { path: `/api/v1/currents/${id}/attempts?since=soon` }],
       },
+      getAlerts: { good: [{ path: `/api/v1/currents/${id}/alerts` }], bad: [{ path: "/api/v1/currents/missing/alerts" }] },
+      setAlerts: {
+        good: [{ path: `/api/v1/currents/${id}/alerts`, body: { oldestPendingMinutes: 30, errorRatePercent: null, deadLetters: 5 } }],
+        bad: [{ path: `/api/v1/currents/${id}/alerts`, body: { oldestPendingMinutes: 0, errorRatePercent: null, deadLetters: 5 } }, { path: "/api/v1/currents/missing/alerts", body: { oldestPendingMinutes: 30, errorRatePercent: null, deadLetters: 5 } }],
+      },
+      resetAlerts: { good: [{ path: `/api/v1/currents/${id}/alerts` }], bad: [{ path: "/api/v1/currents/missing/alerts" }] },
       searchEvents: {
         good: [{ path: "/api/v1/events?eventId=e1" }, { path: "/api/v1/events?userId=u1&since=0&limit=5" }],
         bad: [{ path: "/api/v1/events" }, { path: "/api/v1/events?eventId=e1&until=0" }],

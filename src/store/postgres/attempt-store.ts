@@ -31,4 +31,10 @@ export class PostgresAttemptStore implements AttemptStore {
   async pruneBefore(before: number, maxRows: number): Promise<number> {
     return (await guarded(() => this.pool.query("DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE at < $1 LIMIT $2)", [before, maxRows]))).rowCount ?? 0;
   }
+
+  async summary(currentId: string, since: number): Promise<{ total: number; failed: number }> {
+    const r = await guarded(() => this.pool.query<{ total: string; failed: string }>(
+      "SELECT count(*) AS total, count(*) FILTER (WHERE outcome <> 'delivered') AS failed FROM attempts WHERE current_id = $1 AND at >= $2 AND outcome <> 'test'", [currentId, since]));
+    return { total: Number(r.rows[0]?.total ?? 0), failed: Number(r.rows[0]?.failed ?? 0) };
+  }
 }

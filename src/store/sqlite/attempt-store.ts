@@ -33,4 +33,10 @@ export class SqliteAttemptStore implements AttemptStore {
   async pruneBefore(before: number, maxRows: number): Promise<number> {
     return this.db.prepare("DELETE FROM attempts WHERE id IN (SELECT id FROM attempts WHERE at < ? LIMIT ?)").run(before, maxRows).changes;
   }
+
+  async summary(currentId: string, since: number): Promise<{ total: number; failed: number }> {
+    const r = this.db.prepare("SELECT count(*) AS total, coalesce(sum(outcome <> 'delivered'), 0) AS failed FROM attempts WHERE current_id = ? AND at >= ? AND outcome <> 'test'")
+      .get(currentId, since) as { total: number; failed: number };
+    return r;
+  }
 }
