@@ -4,6 +4,7 @@ import { type Current, type PartnerInfo, api, count, dateTime, displayStatus, fo
 import { Charts } from "./Charts";
 import { VolumeByType } from "./VolumeByType";
 import { RecentAttempts } from "./RecentAttempts";
+import { AlertsPanel } from "./AlertsPanel";
 import { DeadLetters } from "./DeadLetters";
 import { EditCurrent } from "./EditCurrent";
 
@@ -97,6 +98,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       <Charts id={id} />
       <VolumeByType id={id} />
       {editing && <EditCurrent current={current} onDone={(msg) => { setEditing(false); setMessage(msg); void load(); }} />}
+      {current.status !== "draft" && <AlertsPanel id={id} readOnly={readOnly} />}
       <RecentAttempts id={id} draft={current.status === "draft"} />
       <DeadLetters id={id} readOnly={readOnly} onChange={() => void load()} />
       {!readOnly && (
