@@ -1,3 +1,4 @@
+import { friendlyName } from "./friendly-name.js";
 import { eventTypeDefinitions as reference } from "./catalog.generated.js";
 import { EXTENSION_GROUP, extensionTypeDefinitions } from "./extension-types.js";
 import { sampleEvent } from "./sample-event.js";
@@ -46,6 +47,7 @@ function buildEventTypesByGroup() {
         .filter((d) => d.group === g.id)
         .map((d) => ({
           type: d.type,
+          name: friendlyName(d.type),
           channel: d.channel,
           description: d.description,
           deprecated: d.status !== "current",

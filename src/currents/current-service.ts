@@ -128,6 +128,17 @@ export class CurrentService {
     return this.#engine.connectionCheck(probe, { ...plain, ...secrets });
   }
 
+  /** The connection check of a Current with settings being edited: secrets sent back masked (or left out) are its stored ones. */
+  async checkCurrentConnection(id: string, settings: Record<string, unknown> | undefined) {
+    const old = await this.#get(id);
+    const partner = this.#partner(old.partner);
+    const { plain, secrets } = settings === undefined
+      ? { plain: old.settings, secrets: this.#openSecrets(old) }
+      : checkSettings(partner, settings, endpointPolicy(this.config), { plain: old.settings, secrets: this.#openSecrets(old), hints: old.secretHints }, this.now());
+    if (!this.#engine) throw new Error("delivery engine not attached");
+    return this.#engine.connectionCheck({ ...old, settings: plain }, { ...plain, ...secrets });
+  }
+
   async #get(id: string): Promise<CurrentRecord> {
     const c = await this.store.config.getCurrent(id);
     if (!c) throw notFound(`Current ${id.slice(0, 64)}`);

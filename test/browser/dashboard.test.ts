@@ -65,10 +65,20 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByLabel("Search event types").fill("email.Send");
     await page.getByLabel("users.messages.email.Send", { exact: true }).check();
+    // Friendly name, the type beneath, the description inline; groups with no match hidden while searching.
+    await page.getByText("Email Send", { exact: true }).waitFor();
+    await expect(page.getByText("User events").count()).resolves.toBe(0);
     await page.getByLabel("Search event types").fill("CustomEvent");
     await page.getByLabel("users.behaviors.CustomEvent", { exact: true }).check();
+    await expect(page.getByTestId("group-count-message_engagement").count()).resolves.toBe(0);
     await page.getByLabel("Search event types").fill("");
     await page.getByText("2 selected").waitFor();
+    // Counts are of the whole group, whatever the search shows.
+    await expect(page.getByTestId("group-count-message_engagement").textContent()).resolves.toMatch(/^\(1\/\d+\)$/);
+    await expect(page.getByTestId("group-count-customer_behavior").textContent()).resolves.toMatch(/^\(1\/\d+\)$/);
+    await expect(page.getByTestId("group-count-user").textContent()).resolves.toMatch(/^\(0\/\d+\)$/);
+    // Channels fold: the wizard's page is no longer a 3,600 px column.
+    expect((await page.evaluate(() => document.body.scrollHeight))).toBeLessThan(2_200);
     await page.screenshot({ path: `${ARTIFACTS}wizard-events.png`, fullPage: true });
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByLabel("Transformation for email_address").selectOption("hash");
@@ -106,10 +116,37 @@ describe.runIf(run)("dashboard in Chromium", () => {
     const id = await launchCurrent(svc, receiver.url, ["users.messages.email.Send"]);
     const { page } = await open(svc);
     await page.goto(`${svc.url}/#/currents/${id}`);
-    await page.getByRole("button", { name: "Edit" }).click();
-    await page.getByLabel("Export name").fill("Renamed export");
-    await page.getByRole("button", { name: "Update Current" }).click();
+    // Cancel leaves everything as it was.
+    await page.getByRole("button", { name: "Edit", exact: true }).click();
+    await page.getByLabel("Export name").fill("Not kept");
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect(page.getByRole("form", { name: "Edit Current" }).count()).resolves.toBe(0);
+    await page.getByRole("heading", { name: "Test export" }).waitFor();
+    await page.getByRole("button", { name: "Edit", exact: true }).click();
+    const form = page.getByRole("form", { name: "Edit Current" });
+    // In place, in view, with every setting: the check uses the stored (masked) token.
+    await expect(form.isVisible()).resolves.toBe(true);
+    const checksBefore = receiver.requests.length;
+    await form.getByRole("button", { name: "Check connection" }).click();
+    await form.getByText(/Connected: HTTP 200/).waitFor();
+    expect(receiver.requests[checksBefore]?.headers.authorization).toBe("Bearer partner-token-abcd");
+    await form.getByLabel("Export name").fill("Renamed export");
+    await form.getByLabel("Events per batch at most").fill("0");
+    await form.getByRole("button", { name: "Update Current" }).click();
+    const batchError = form.getByText("A whole number from 1 to 10000, or empty for the default.");
+    await batchError.waitFor();
+    // The error sits beside its field, not at the end of the form.
+    const fieldBox = await form.getByLabel("Events per batch at most").boundingBox();
+    const errorBox = await batchError.boundingBox();
+    expect(Math.abs((errorBox?.y ?? 0) - (fieldBox?.y ?? 0))).toBeLessThan(80);
+    await form.screenshot({ path: `${ARTIFACTS}edit-error.png` });
+    await form.getByLabel("Events per batch at most").fill("25");
+    await form.getByLabel("Transformation for email_address").selectOption("hash");
+    await form.getByRole("button", { name: "Update Current" }).click();
     await page.getByRole("heading", { name: "Renamed export" }).waitFor();
+    const saved = (await svc.admin("GET", `/api/v1/currents/${id}`)).body;
+    expect(saved.batching.maxBatchEvents).toBe(25);
+    expect(saved.transformations).toEqual([{ field: "email_address", action: "hash" }]);
     await page.getByRole("button", { name: "Pause" }).click();
     await page.getByTestId("status").getByText("paused").waitFor();
     await svc.ingest([sampleEvent("users.messages.email.Send")]);
@@ -302,6 +339,7 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByLabel("Endpoint URL").fill(receiver.url);
     await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Search event types").fill("email.Open");
     const [entry] = await Promise.all([page.context().waitForEvent("page"), page.getByRole("link", { name: "users.messages.email.Open in the event dictionary" }).click()]);
     await entry.getByRole("heading", { name: "Event dictionary" }).waitFor();
     await entry.getByRole("table", { name: "Fields of users.messages.email.Open" }).getByText("dispatch_id").waitFor();

@@ -100,6 +100,10 @@ describe("the OpenAPI document", () => {
         good: [{ path: `/api/v1/currents/${id}/attempts` }, { path: `/api/v1/currents/${id}/attempts?outcome=failed&limit=2&since=0&before=99` }],
         bad: [{ path: "/api/v1/currents/missing/attempts" }, { path: `/api/v1/currents/${id}/attempts?since=soon` }],
       },
+      checkCurrentConnection: {
+        good: [{ path: `/api/v1/currents/${id}/check`, body: {} }, { path: `/api/v1/currents/${id}/check`, body: { settings: { endpoint: "https://example.invalid/x" } } }],
+        bad: [{ path: "/api/v1/currents/missing/check", body: {} }, { path: `/api/v1/currents/${id}/check`, body: { settings: { nope: 1 } } }],
+      },
       getAlerts: { good: [{ path: `/api/v1/currents/${id}/alerts` }], bad: [{ path: "/api/v1/currents/missing/alerts" }] },
       setAlerts: {
         good: [{ path: `/api/v1/currents/${id}/alerts`, body: { oldestPendingMinutes: 30, errorRatePercent: null, deadLetters: 5 } }],

@@ -88,7 +88,7 @@ export interface Current {
 }
 export interface EventTypeGroup {
   id: string; name: string; extension?: boolean;
-  eventTypes: Array<{ type: string; channel: string; description: string; deprecated: boolean; piiFields: string[] }>;
+  eventTypes: Array<{ type: string; name?: string; channel: string; description: string; deprecated: boolean; piiFields: string[] }>;
 }
 
 export function formatAge(ms: number | null): string {

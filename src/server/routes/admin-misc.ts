@@ -1,3 +1,4 @@
+import type { AttemptResult } from "../../delivery/attempt-outcome.js";
 import { Type } from "@sinclair/typebox";
 import type { FastifyInstance } from "fastify";
 import { eventTypesByGroup } from "../../catalog/catalog.js";
@@ -6,6 +7,10 @@ import type { Services } from "../services.js";
 import { CheckAnswer, Cluster, EventTypes, IngestKey, Partners, SettingsInput, op } from "../api-schemas.js";
 
 /** Catalog, partners and ingest keys. */
+const answerOf = (result: AttemptResult) => (result.kind === "answered"
+  ? { ok: result.status >= 200 && result.status < 300, status: result.status, latencyMs: result.latencyMs }
+  : { ok: false, status: null, latencyMs: result.latencyMs, error: result.error });
+
 export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
   app.get("/api/v1/event-types", {
     schema: op({ id: "listEventTypes", summary: "The event dictionary: types in three groups, with fields and an example", tag: "Catalog and partners", auth: "admin", store: false, ok: { status: 200, schema: EventTypes, description: "The catalog" } }),
@@ -21,12 +26,16 @@ export function adminMiscRoutes(app: FastifyInstance, s: Services): void {
       body: Type.Object({ settings: SettingsInput }, { additionalProperties: false }),
       errors: [403], store: false, ok: { status: 200, schema: CheckAnswer, description: "What the partner answered" },
     }),
-  }, async (req) => {
-    const result = await s.currents.checkConnection((req.params as { id: string }).id, (req.body as { settings: Record<string, unknown> }).settings);
-    return result.kind === "answered"
-      ? { ok: result.status >= 200 && result.status < 300, status: result.status, latencyMs: result.latencyMs }
-      : { ok: false, status: null, latencyMs: result.latencyMs, error: result.error };
-  });
+  }, async (req) => answerOf(await s.currents.checkConnection((req.params as { id: string }).id, (req.body as { settings: Record<string, unknown> }).settings)));
+  // Edit's "Check connection": a Current's settings as being edited, its stored secrets where they are left masked.
+  app.post("/api/v1/currents/:id/check", {
+    schema: op({
+      id: "checkCurrentConnection", summary: "Connection check of a Current, with settings being edited (masked secrets: the stored ones)", tag: "Currents", auth: "admin",
+      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      body: Type.Object({ settings: Type.Optional(SettingsInput) }, { additionalProperties: false }),
+      errors: [403, 404], ok: { status: 200, schema: CheckAnswer, description: "What the partner answered" },
+    }),
+  }, async (req) => answerOf(await s.currents.checkCurrentConnection((req.params as { id: string }).id, (req.body as { settings?: Record<string, unknown> }).settings)));
 
   // Server mode at a glance: the live processes and which one delivers each Current.
   app.get("/api/v1/cluster", {

@@ -16,6 +16,7 @@ export const en = {
   },
   groups: { message_engagement: "Message engagement events", customer_behavior: "Customer behavior events", user: "User events", currents_extension: "Currents extension events" },
   wizard: {
+    needs: "Needs:", needsNothing: "nothing required", optionalCount_one: "{{count}} optional setting", optionalCount_other: "{{count}} optional settings", 
     title: "Create New Current",
     steps: { partner: "Choose a partner", name: "Name", details: "Current Details", events: "Events", transformations: "Field transformations", review: "Review" },
     partner: "Partner", exportName: "Export name", contactEmail: "Contact email (for error notices)",
@@ -29,11 +30,20 @@ export const en = {
     launch: "Launch Current",
   },
   picker: {
+    selectMatching: "Select the {{count}} matching {{group}}", noMatch: "No event type matches \"{{query}}\".", 
     legend: "Events to export", selected: "{{count}} selected", dictionaryHint: "Each type's fields and an example event:", dictionaryLink: "the event dictionary",
     dictionaryAfter: "(opens in a new tab; the ⓘ beside a type opens its entry).", search: "Search event types", searchPlaceholder: "e.g. email, Purchase",
     selectAll: "Select all {{group}}", deprecated: "deprecated", extension: "Currents' own types", inDictionary: "{{type}} in the event dictionary",
   },
   current: {
+    byReason: "Dead letters by reason", job: "{{kind}}: {{sent}} / {{total}} sent ({{state}})", jobProgress: "{{kind}} progress",
+    jobKinds: { replay: "Replay", redrive: "Redrive" }, jobStates: { running: "running", done: "done", stopped: "stopped" },
+    cancelling: "Cancelling…", cancelled: "Cancelled: what was sent stays sent.", sendingTest: "Sending test events…", testSent_one: "Sent {{count}} test event: HTTP {{status}} in {{ms}} ms.", testSent_other: "Sent {{count}} test events: HTTP {{status}} in {{ms}} ms.",
+    testRefused: "Test events refused: {{why}}.", launching: "Launching…", launched: "Launched: events accepted from now on are delivered.", pausing: "Pausing…", paused: "Paused; events are kept.",
+    resuming: "Resuming…", resumed: "Resumed: the backlog is being delivered.", confirmDelete: "Delete the Current \"{{name}}\"? Its pending events will not be sent.",
+    draftNote: "This Current is a draft: it sends nothing yet. Launch it to deliver the events accepted from then on; its charts, volume, attempts, dead letters and replay appear here once it runs.",
+    replaying: "Starting the replay…", replayStarted: "Replay started.", replayHelp: "Re-sends the retained events accepted in this span, in your time zone ({{zone}}); leave To empty for up to now.",
+    historyEmpty: "No status change or notice yet: launches, pauses, failures and alerts appear here.", historyKinds: { status: "status", notice: "notice" },
     back: "← Data Export", delivered: "Delivered", delivered24h: "Delivered (24 h)", pending: "Pending", oldestPending: "Oldest pending", failedAttempts: "Failed attempts",
     deadLetters: "Dead letters", expired: "Expired", held: "Held by rate limit (now)", valuesCut: "Values cut to 1,024 characters", lastDelivered: "Last delivered",
     lastError: "Last error", perUser: "per-user order", workspace: "workspace {{workspace}}",
@@ -57,7 +67,7 @@ export const en = {
     title: "Dead letters ({{count}})", redriveAll: "Redrive all", redriveSelected: "Redrive selected", discardSelected: "Discard selected", confirmDiscard: "Discard {{count}} dead letter(s)?",
     select: "Select", selectOne: "Select dead letter {{id}}", event: "Event", reason: "Reason", answer: "Partner answer", time: "Time",
   },
-  edit: { title: "Edit Current", exportName: "Export name", contactEmail: "Contact email", update: "Update Current", updated: "Current updated." },
+  edit: { cancel: "Cancel", range: "A whole number from {{min}} to {{max}}, or empty for the default.", batching: "Batching", batchingHelp: "Empty fields take the service's defaults.", batchingFields: { maxBatchEvents: "Events per batch at most", lingerMs: "Most a batch waits to fill (ms)", maxInFlight: "Batches in flight at once", requestTimeoutMs: "Request timeout (ms)" }, title: "Edit Current", exportName: "Export name", contactEmail: "Contact email", update: "Update Current", updated: "Current updated." },
   audit: { title: "Audit log", intro: "Every change made through the admin API or this dashboard: who, what, on which object, when, and how it ended. Reads are not logged.", empty: "No change yet.", when: "When", who: "Who", what: "What", object: "Object", answer: "Answer", from: "From", older: "Older entries" },
   sources: {
     title: "Sources", intro: "Events from your email and SMS provider: each source gives a webhook URL; what the provider posts there is verified, turned into catalog events and streamed by your Currents.",

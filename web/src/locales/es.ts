@@ -18,6 +18,7 @@ export const es: Messages = {
   },
   groups: { message_engagement: "Eventos de interacción con los mensajes", customer_behavior: "Eventos de comportamiento del cliente", user: "Eventos de usuario", currents_extension: "Eventos de extensión de Currents" },
   wizard: {
+    needs: "Necesita:", needsNothing: "nada obligatorio", optionalCount_one: "{{count}} ajuste opcional", optionalCount_other: "{{count}} ajustes opcionales", 
     title: "Crear nuevo Current",
     steps: { partner: "Elegir un socio", name: "Nombre", details: "Detalles de Current", events: "Eventos", transformations: "Transformaciones de campos", review: "Revisión" },
     partner: "Socio", exportName: "Nombre de la exportación", contactEmail: "Correo de contacto (para avisos de error)",
@@ -31,11 +32,20 @@ export const es: Messages = {
     launch: "Iniciar Current",
   },
   picker: {
+    selectMatching: "Seleccionar los {{count}} {{group}} que coinciden", noMatch: "Ningún tipo de evento coincide con \"{{query}}\".", 
     legend: "Eventos que exportar", selected: "{{count}} seleccionados", dictionaryHint: "Los campos de cada tipo y un evento de ejemplo:", dictionaryLink: "el diccionario de eventos",
     dictionaryAfter: "(se abre en otra pestaña; la ⓘ junto a un tipo abre su entrada).", search: "Buscar tipos de evento", searchPlaceholder: "p. ej. email, Purchase",
     selectAll: "Seleccionar todos los {{group}}", deprecated: "obsoleto", extension: "tipos propios de Currents", inDictionary: "{{type}} en el diccionario de eventos",
   },
   current: {
+    byReason: "Mensajes fallidos por motivo", job: "{{kind}}: {{sent}} / {{total}} enviados ({{state}})", jobProgress: "Progreso de {{kind}}",
+    jobKinds: { replay: "Repetición", redrive: "Reenvío" }, jobStates: { running: "en curso", done: "terminada", stopped: "detenida" },
+    cancelling: "Cancelando…", cancelled: "Cancelada: lo enviado queda enviado.", sendingTest: "Enviando eventos de prueba…", testSent_one: "Se envió {{count}} evento de prueba: HTTP {{status}} en {{ms}} ms.", testSent_other: "Se enviaron {{count}} eventos de prueba: HTTP {{status}} en {{ms}} ms.",
+    testRefused: "Eventos de prueba rechazados: {{why}}.", launching: "Iniciando…", launched: "Iniciado: se entregan los eventos aceptados a partir de ahora.", pausing: "Pausando…", paused: "En pausa; los eventos se guardan.",
+    resuming: "Reanudando…", resumed: "Reanudado: se están entregando los pendientes.", confirmDelete: "¿Eliminar el Current \"{{name}}\"? Sus eventos pendientes no se enviarán.",
+    draftNote: "Este Current es un borrador: aún no envía nada. Inícialo para entregar los eventos aceptados desde entonces; sus gráficos, volumen, intentos, mensajes fallidos y repetición aparecen aquí cuando funcione.",
+    replaying: "Iniciando la repetición…", replayStarted: "Repetición iniciada.", replayHelp: "Vuelve a enviar los eventos retenidos aceptados en este intervalo, en tu zona horaria ({{zone}}); deja Hasta vacío para llegar hasta ahora.",
+    historyEmpty: "Aún no hay cambios de estado ni avisos: aquí aparecen inicios, pausas, fallos y alertas.", historyKinds: { status: "estado", notice: "aviso" },
     back: "← Exportación de datos", delivered: "Entregados", delivered24h: "Entregados (24 h)", pending: "Pendientes", oldestPending: "Pendiente más antiguo", failedAttempts: "Intentos fallidos",
     deadLetters: "Mensajes fallidos", expired: "Caducados", held: "Retenidos por límite de tasa (ahora)", valuesCut: "Valores recortados a 1024 caracteres", lastDelivered: "Última entrega",
     lastError: "Último error", perUser: "orden por usuario", workspace: "espacio de trabajo {{workspace}}",
@@ -59,7 +69,7 @@ export const es: Messages = {
     title: "Mensajes fallidos ({{count}})", redriveAll: "Reenviar todos", redriveSelected: "Reenviar seleccionados", discardSelected: "Descartar seleccionados", confirmDiscard: "¿Descartar {{count}} mensaje(s) fallido(s)?",
     select: "Seleccionar", selectOne: "Seleccionar el mensaje fallido {{id}}", event: "Evento", reason: "Motivo", answer: "Respuesta del socio", time: "Hora",
   },
-  edit: { title: "Editar Current", exportName: "Nombre de la exportación", contactEmail: "Correo de contacto", update: "Actualizar Current", updated: "Current actualizado." },
+  edit: { cancel: "Cancelar", range: "Un número entero de {{min}} a {{max}}, o vacío para el valor por defecto.", batching: "Lotes", batchingHelp: "Los campos vacíos toman los valores por defecto del servicio.", batchingFields: { maxBatchEvents: "Eventos por lote como máximo", lingerMs: "Espera máxima para llenar un lote (ms)", maxInFlight: "Lotes en curso a la vez", requestTimeoutMs: "Tiempo de espera de la solicitud (ms)" }, title: "Editar Current", exportName: "Nombre de la exportación", contactEmail: "Correo de contacto", update: "Actualizar Current", updated: "Current actualizado." },
   audit: { title: "Registro de auditoría", intro: "Cada cambio hecho con la API de administración o este panel: quién, qué, sobre qué objeto, cuándo y cómo terminó. Las lecturas no se registran.", empty: "Aún no hay cambios.", when: "Cuándo", who: "Quién", what: "Qué", object: "Objeto", answer: "Respuesta", from: "Desde", older: "Entradas anteriores" },
   sources: {
     title: "Fuentes", intro: "Eventos de tu proveedor de email y SMS: cada fuente da una URL de webhook; lo que el proveedor envía allí se verifica, se convierte en eventos del catálogo y lo transmiten tus Currents.",

@@ -1,7 +1,8 @@
-import { type FormEvent, Fragment, useEffect, useMemo, useState } from "react";
+import { type FormEvent, Fragment, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ApiError, type Current, type EventTypeGroup, type PartnerInfo, api, loadPartners, partnerTitle } from "../api";
 import { EventPicker } from "./EventPicker";
+import { TransformationsFields, type Transforms, checkMessage, transformationsBody } from "./TransformationsFields";
 import { type SettingValues, SettingsFields, checkValues, initialValues, settingLabel, settingsBody } from "./SettingsFields";
 
 type Step = "partner" | "name" | "details" | "events" | "transformations" | "review";
@@ -18,7 +19,7 @@ export function CreateWizard() {
   const [values, setValues] = useState<SettingValues>({});
   const [groups, setGroups] = useState<EventTypeGroup[]>([]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
-  const [transforms, setTransforms] = useState<Record<string, "remove" | "hash" | "">>({});
+  const [transforms, setTransforms] = useState<Transforms>({});
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [check, setCheck] = useState<string>();
   const [ordered, setOrdered] = useState(false);
@@ -36,12 +37,6 @@ export function CreateWizard() {
     setValues(initialValues(partners.find((p) => p.id === id)));
     setCheck(undefined);
   };
-  const piiFields = useMemo(() => {
-    const f = new Set<string>();
-    for (const g of groups) for (const t of g.eventTypes) if (selected.has(t.type)) for (const p of t.piiFields) f.add(p);
-    return [...f].sort();
-  }, [groups, selected]);
-
   const validate = (s: Step): Record<string, string> => {
     const e: Record<string, string> = {};
     if (s === "name") {
@@ -63,13 +58,13 @@ export function CreateWizard() {
     settings: settingsBody(definition, values),
     events: [...selected],
     ...(ordered ? { ordering: "per_user" } : {}),
-    transformations: Object.entries(transforms).filter(([, a]) => a).map(([field, action]) => ({ field, action })),
+    transformations: transformationsBody(transforms),
   });
   const connectionCheck = async () => {
     setCheck(t("wizard.checking"));
     try {
       const r = await api<{ ok: boolean; status: number | null; latencyMs: number; error?: string }>("POST", `/api/v1/partners/${partner}/check`, { settings: body().settings });
-      setCheck(r.ok ? t("wizard.connected", { status: r.status, ms: Math.round(r.latencyMs) }) : r.status === 401 || r.status === 403 ? t("wizard.refused", { status: r.status }) : t("wizard.checkFailed", { why: r.error ?? `HTTP ${r.status}` }));
+      setCheck(checkMessage(t, r));
     } catch (err) {
       setCheck((err as Error).message);
     }
@@ -102,12 +97,19 @@ export function CreateWizard() {
       {step === "partner" && (
         <fieldset>
           <legend>{t("wizard.partner")}</legend>
-          {partners.map((p) => (
-            <label key={p.id} className="choice partner-choice">
-              <input type="radio" name="partner" value={p.id} checked={partner === p.id} onChange={() => choosePartner(p.id)} />
-              <span><strong>{partnerTitle(p.id)}</strong><span className="help">{p.description}</span></span>
-            </label>
-          ))}
+          <div className="partner-cards">
+            {partners.map((p) => (
+              <label key={p.id} className={`partner-card${partner === p.id ? " chosen" : ""}`}>
+                <input type="radio" name="partner" value={p.id} checked={partner === p.id} onChange={() => choosePartner(p.id)} />
+                <span className="partner-body">
+                  <strong>{partnerTitle(p.id)}</strong>
+                  <span className="help">{p.description}</span>
+                  <span className="needs">{t("wizard.needs")} {p.settings.filter((x) => x.required).map((x) => settingLabel(x)).join(", ") || t("wizard.needsNothing")}
+                    {p.settings.some((x) => !x.required) ? ` · ${t("wizard.optionalCount", { count: p.settings.filter((x) => !x.required).length })}` : ""}</span>
+                </span>
+              </label>
+            ))}
+          </div>
         </fieldset>
       )}
       {step === "name" && (
@@ -130,20 +132,7 @@ export function CreateWizard() {
         </>
       )}
       {step === "events" && <><EventPicker groups={groups} selected={selected} onChange={setSelected} />{err("events")}</>}
-      {step === "transformations" && (
-        <fieldset>
-          <legend>{t("wizard.piiLegend")}</legend>
-          {piiFields.length === 0 && <p>{t("wizard.noPii")}</p>}
-          {piiFields.map((f) => (
-            <label key={f} className="inline transform">
-              <span>{f}</span>
-              <select aria-label={t("wizard.transformFor", { field: f })} value={transforms[f] ?? ""} onChange={(e) => setTransforms({ ...transforms, [f]: e.target.value as "remove" | "hash" | "" })}>
-                <option value="">{t("wizard.keep")}</option><option value="remove">{t("wizard.remove")}</option><option value="hash">{t("wizard.hash")}</option>
-              </select>
-            </label>
-          ))}
-        </fieldset>
-      )}
+      {step === "transformations" && <TransformationsFields groups={groups} selected={selected} value={transforms} onChange={setTransforms} />}
       {step === "review" && (
         <dl className="review">
           <dt>{t("wizard.partner")}</dt><dd>{partnerTitle(partner)}</dd>

@@ -72,45 +72,52 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       {s.lastError && <p data-testid="last-error"><strong>{t("current.lastError")}</strong> (<time dateTime={s.lastErrorAt ?? ""} title={s.lastErrorAt ? dateTime(s.lastErrorAt) : undefined}>{relativeTime(s.lastErrorAt)}</time>): {s.lastError}</p>}
       {s.deadLettersByReason.length > 0 && (
         <div>
-          <h2>Dead letters by reason</h2>
-          <ul aria-label="Dead letters by reason">{s.deadLettersByReason.map((r) => <li key={r.reason}>{r.reason}: {r.count}</li>)}</ul>
+          <h2>{t("current.byReason")}</h2>
+          <ul aria-label={t("current.byReason")}>{s.deadLettersByReason.map((r) => <li key={r.reason}>{r.reason}: {r.count}</li>)}</ul>
         </div>
       )}
-      {s.job && <p aria-live="polite">{s.job.kind}: {count(s.job.sent)} / {count(s.job.total)} sent ({s.job.state}{s.job.detail ? `: ${s.job.detail}` : ""})
-        <progress max={Math.max(1, s.job.total)} value={s.job.sent} aria-label={`${s.job.kind} progress`} />
-        {s.job.state === "running" && !readOnly && <button type="button" className="secondary" onClick={() => void act("Cancelling", () => api("POST", `/api/v1/currents/${id}/job/cancel`), () => `${s.job?.kind ?? "Job"} cancelled.`)}>{t("current.cancelJob", { kind: s.job.kind })}</button>}</p>}
+      {s.job && <p aria-live="polite">{t("current.job", { kind: t(`current.jobKinds.${s.job.kind}`, { defaultValue: s.job.kind }), sent: count(s.job.sent), total: count(s.job.total), state: t(`current.jobStates.${s.job.state}`, { defaultValue: s.job.state }) })}{s.job.detail ? `: ${s.job.detail}` : ""}
+        <progress max={Math.max(1, s.job.total)} value={s.job.sent} aria-label={t("current.jobProgress", { kind: t(`current.jobKinds.${s.job.kind}`, { defaultValue: s.job.kind }) })} />
+        {s.job.state === "running" && !readOnly && <button type="button" className="secondary" onClick={() => void act(t("current.cancelling"), () => api("POST", `/api/v1/currents/${id}/job/cancel`), () => t("current.cancelled"))}>{t("current.cancelJob", { kind: t(`current.jobKinds.${s.job.kind}`, { defaultValue: s.job.kind }) })}</button>}</p>}
       {message && <p aria-live="polite" className="ok">{message}</p>}
       {error && <p role="alert" className="error">{error}</p>}
       {!readOnly && (
         <div className="row actions">
-          <button type="button" onClick={() => void act("Sending test events", () => api("POST", `/api/v1/currents/${id}/test`),
-            (r) => { const t = r as { ok: boolean; events: number; status: number | null; latencyMs: number; error?: string }; return t.ok ? `Sent ${t.events} test events: HTTP ${t.status} in ${Math.round(t.latencyMs)} ms.` : `Test events refused: ${t.error ?? `HTTP ${t.status}`}.`; })}>{t("current.sendTest")}</button>
-          {current.status === "draft" && <button type="button" onClick={() => void act("Launching", () => api("POST", `/api/v1/currents/${id}/launch`), () => "Launched.")}>{t("current.launch")}</button>}
-          {(current.status === "active" || current.status === "failing") && <button type="button" className="secondary" onClick={() => void act("Pausing", () => api("POST", `/api/v1/currents/${id}/pause`), () => "Paused; events are kept.")}>{t("current.pause")}</button>}
-          {["paused", "failing", "disabled"].includes(current.status) && <button type="button" onClick={() => void act("Resuming", () => api("POST", `/api/v1/currents/${id}/resume`), () => "Resumed.")}>{t("current.resume")}</button>}
-          <button type="button" className="secondary" onClick={() => setEditing(!editing)}>{t("current.edit")}</button>
+          <button type="button" onClick={() => void act(t("current.sendingTest"), () => api("POST", `/api/v1/currents/${id}/test`),
+            (r) => { const x = r as { ok: boolean; events: number; status: number | null; latencyMs: number; error?: string }; return x.ok ? t("current.testSent", { count: x.events, status: x.status, ms: Math.round(x.latencyMs) }) : t("current.testRefused", { why: x.error ?? `HTTP ${x.status}` }); })}>{t("current.sendTest")}</button>
+          {current.status === "draft" && <button type="button" onClick={() => void act(t("current.launching"), () => api("POST", `/api/v1/currents/${id}/launch`), () => t("current.launched"))}>{t("current.launch")}</button>}
+          {(current.status === "active" || current.status === "failing") && <button type="button" className="secondary" onClick={() => void act(t("current.pausing"), () => api("POST", `/api/v1/currents/${id}/pause`), () => t("current.paused"))}>{t("current.pause")}</button>}
+          {["paused", "failing", "disabled"].includes(current.status) && <button type="button" onClick={() => void act(t("current.resuming"), () => api("POST", `/api/v1/currents/${id}/resume`), () => t("current.resumed"))}>{t("current.resume")}</button>}
+          <button type="button" className="secondary" aria-expanded={editing} onClick={() => setEditing(!editing)}>{t("current.edit")}</button>
           <button type="button" className="danger" onClick={() => {
-            if (confirm(`Delete the Current "${current.name}"? Its pending events will not be sent.`)) void api("DELETE", `/api/v1/currents/${id}`).then(() => { location.hash = "#/"; }, (e: Error) => setError(e.message));
+            if (confirm(t("current.confirmDelete", { name: current.name }))) void api("DELETE", `/api/v1/currents/${id}`).then(() => { location.hash = "#/"; }, (e: Error) => setError(e.message));
           }}>{t("current.delete")}</button>
         </div>
       )}
       {testNote && !readOnly && <p className="help">{testNote}</p>}
-      <Charts id={id} />
-      <VolumeByType id={id} />
-      {editing && <EditCurrent current={current} onDone={(msg) => { setEditing(false); setMessage(msg); void load(); }} />}
+      {editing && <EditCurrent current={current} onDone={(msg) => { setEditing(false); if (msg) setMessage(msg); void load(); }} />}
+      {current.status === "draft" ? <p className="muted" data-testid="draft-note">{t("current.draftNote")}</p> : <>
+        <Charts id={id} />
+        <VolumeByType id={id} />
+      </>}
       {current.status !== "draft" && <AlertsPanel id={id} readOnly={readOnly} />}
       <RecentAttempts id={id} draft={current.status === "draft"} />
-      <DeadLetters id={id} readOnly={readOnly} onChange={() => void load()} />
-      {!readOnly && (
-        <form className="row" onSubmit={(e) => { e.preventDefault(); void act("Starting the replay", () => api("POST", `/api/v1/currents/${id}/replay`, { from: new Date(from).toISOString(), ...(to ? { to: new Date(to).toISOString() } : {}) }), () => "Replay started."); }}>
+      {current.status !== "draft" && <DeadLetters id={id} readOnly={readOnly} onChange={() => void load()} />}
+      {!readOnly && current.status !== "draft" && (
+        <form className="replay" onSubmit={(e) => { e.preventDefault(); void act(t("current.replaying"), () => api("POST", `/api/v1/currents/${id}/replay`, { from: new Date(from).toISOString(), ...(to ? { to: new Date(to).toISOString() } : {}) }), () => t("current.replayStarted")); }}>
           <h2>{t("current.replay")}</h2>
-          <label>{t("current.from")} <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} required /></label>
-          <label>{t("current.to")} <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} /></label>
-          <button type="submit">{t("current.replay")}</button>
+          <p className="help">{t("current.replayHelp", { zone: Intl.DateTimeFormat().resolvedOptions().timeZone })}</p>
+          <div className="row">
+            <label>{t("current.from")} <input type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} required /></label>
+            <label>{t("current.to")} <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} /></label>
+            <button type="submit">{t("current.replay")}</button>
+          </div>
         </form>
       )}
       <h2>{t("current.history")}</h2>
-      <ul>{history.map((h, i) => <li key={i}>{dateTime(h.at)}: {h.kind === "notice" ? "notice" : "status"} {h.status}: {h.message}</li>)}</ul>
+      {history.length === 0 ? <p className="muted">{t("current.historyEmpty")}</p> : (
+        <ul>{history.map((h, i) => <li key={i}><time dateTime={h.at} title={dateTime(h.at)}>{dateTime(h.at)}</time>: {t(`current.historyKinds.${h.kind}`, { defaultValue: h.kind })} <strong>{h.status}</strong>: {h.message}</li>)}</ul>
+      )}
     </section>
   );
 }
