@@ -604,4 +604,31 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.screenshot({ path: `${ARTIFACTS}charts-phone.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);
   }, 60_000);
+  it("small things a new user meets: the login page says where the token comes from; the ingest-keys page's curl works as pasted (no uuidgen) and a second paste is deduplicated", async () => {
+    const svc = await startService({ app: { seriesFlushMs: 200 } });
+    cleanup.push(() => svc.close());
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    cleanup.push(() => context.close());
+    const login = await context.newPage();
+    await login.goto(svc.url);
+    await login.getByText(/printed an admin token once/).waitFor();
+    await login.screenshot({ path: `${ARTIFACTS}login-phone.png`, fullPage: true });
+    const { page, consoleErrors } = await open(svc);
+    await page.getByRole("link", { name: "Ingest keys" }).click();
+    await page.getByRole("button", { name: "Create ingest key" }).click();
+    await page.getByTestId("new-key").waitFor();
+    const curl = (await page.getByTestId("first-event-curl").textContent()) ?? "";
+    expect(curl).not.toContain("uuidgen");
+    await page.screenshot({ path: `${ARTIFACTS}ingest-keys.png`, fullPage: true });
+    const run = () => new Promise<string>((resolve, reject) => {
+      const sh = spawn("bash", ["-c", curl]);
+      let out = "";
+      sh.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      sh.on("error", reject);
+      sh.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`curl exited ${code}: ${out}`))));
+    });
+    expect(JSON.parse(await run())).toMatchObject({ accepted: 1 });
+    expect(JSON.parse(await run())).toMatchObject({ accepted: 1, duplicates: 1 });
+    expect(consoleErrors).toEqual([]);
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 export const en = {
   nav: { find: "Find an event", partnerIntegrations: "Partner Integrations", dataExport: "Data Export", sources: "Sources", cohorts: "Cohorts", ingestKeys: "Ingest keys", dictionary: "Event dictionary", audit: "Audit log", logOut: "Log out", language: "Language", main: "Main" },
   common: { scrollCue: "Swipe the table sideways for more columns.", loading: "Loading…", optional: "optional", back: "Back", next: "Next", none: "none", yes: "yes", no: "no", default: "default", workspace: "Workspace" },
-  login: { token: "Admin token", submit: "Log in" },
+  login: { where: "Currents printed an admin token once, when it first started (or it is the CURRENTS_ADMIN_TOKEN you set). Lost it? Restart Currents with CURRENTS_ADMIN_TOKEN set to a new one of at least 16 characters: it replaces the old one.", token: "Admin token", submit: "Log in" },
   list: {
     create: "Create New Current", empty: "No Currents yet. Create one to stream events to Heap or your own endpoint.",
     name: "Name", partner: "Partner", status: "Status", delivered24h: "Delivered (24 h)", errors: "Errors", pending: "Pending", oldestPending: "Oldest pending",
@@ -121,6 +121,6 @@ export const en = {
     named: "named \"{{name}}\"", firstMembers: "Members (first 20)",
   },
   time: { now: "now" },
-  keys: { title: "Ingest keys", create: "Create ingest key", key: "Key", created: "Created", state: "State", revoke: "Revoke", revoked: "revoked", active: "active", firstEvent: "Send your first event", fresh: "New key for {{workspace}} (shown once, copy it now):" },
+  keys: { curlHelp: "Paste it in a terminal: it sends one event with the key above. Its id is made on this page, so sending it twice stores it once (ingest dedupes by id).", newId: "New event id", confirmRevoke: "Revoke this key? Producers using it will get 401.", title: "Ingest keys", create: "Create ingest key", key: "Key", created: "Created", state: "State", revoke: "Revoke", revoked: "revoked", active: "active", firstEvent: "Send your first event", fresh: "New key for {{workspace}} (shown once, copy it now):" },
 };
 export type Messages = typeof en;

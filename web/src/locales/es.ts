@@ -4,7 +4,7 @@ import type { Messages } from "./en";
 export const es: Messages = {
   nav: { find: "Buscar un evento", partnerIntegrations: "Integraciones de socios", dataExport: "Exportación de datos", sources: "Fuentes", cohorts: "Cohortes", ingestKeys: "Claves de ingesta", dictionary: "Diccionario de eventos", audit: "Registro de auditoría", logOut: "Cerrar sesión", language: "Idioma", main: "Principal" },
   common: { scrollCue: "Desliza la tabla hacia los lados para ver más columnas.", loading: "Cargando…", optional: "opcional", back: "Atrás", next: "Siguiente", none: "ninguna", yes: "sí", no: "no", default: "predeterminado", workspace: "Espacio de trabajo" },
-  login: { token: "Token de administrador", submit: "Iniciar sesión" },
+  login: { where: "Currents mostró un token de administración una vez, al arrancar por primera vez (o es el CURRENTS_ADMIN_TOKEN que configuraste). ¿Lo perdiste? Reinicia Currents con CURRENTS_ADMIN_TOKEN con uno nuevo de al menos 16 caracteres: sustituye al anterior.", token: "Token de administrador", submit: "Iniciar sesión" },
   list: {
     create: "Crear nuevo Current", empty: "Aún no hay Currents. Crea uno para enviar eventos a Heap o a tu propio endpoint.",
     name: "Nombre", partner: "Socio", status: "Estado", delivered24h: "Entregados (24 h)", errors: "Errores", pending: "Pendientes", oldestPending: "Pendiente más antiguo",
@@ -123,5 +123,5 @@ export const es: Messages = {
     named: "con el nombre \"{{name}}\"", firstMembers: "Miembros (los 20 primeros)",
   },
   time: { now: "ahora" },
-  keys: { title: "Claves de ingesta", create: "Crear clave de ingesta", key: "Clave", created: "Creada", state: "Estado", revoke: "Revocar", revoked: "revocada", active: "activa", firstEvent: "Envía tu primer evento", fresh: "Nueva clave para {{workspace}} (se muestra una vez, cópiala ahora):" },
+  keys: { curlHelp: "Pégalo en una terminal: envía un evento con la clave de arriba. Su id se genera en esta página, así que enviarlo dos veces lo guarda una sola vez (la ingesta descarta duplicados por id).", newId: "Nuevo id de evento", confirmRevoke: "¿Revocar esta clave? Los productores que la usan recibirán 401.", title: "Claves de ingesta", create: "Crear clave de ingesta", key: "Clave", created: "Creada", state: "Estado", revoke: "Revocar", revoked: "revocada", active: "activa", firstEvent: "Envía tu primer evento", fresh: "Nueva clave para {{workspace}} (se muestra una vez, cópiala ahora):" },
 };

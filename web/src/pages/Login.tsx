@@ -21,8 +21,9 @@ export function Login({ onLogin }: { onLogin: (role: string) => void }) {
       <div className="row"><h1>Currents</h1><LanguageSwitch /></div>
       <form onSubmit={submit} className="card">
         <label htmlFor="token">{t("login.token")}</label>
-        <input id="token" type="password" autoComplete="current-password" value={token} onChange={(e) => setToken(e.target.value)} required />
+        <input id="token" aria-describedby="token-help" type="password" autoComplete="current-password" value={token} onChange={(e) => setToken(e.target.value)} required />
         {error && <p role="alert" className="error">{error}</p>}
+        <p className="help" id="token-help">{t("login.where")}</p>
         <button type="submit">{t("login.submit")}</button>
       </form>
     </main>
