@@ -364,6 +364,10 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.getByRole("heading", { name: "Exportación de datos" }).waitFor();
     await page.getByRole("link", { name: "Crear nuevo Current" }).click();
     await page.getByRole("heading", { name: "Elegir un socio" }).waitFor();
+    // The server's words about its partners, in Spanish too.
+    await page.getByText("Envía los eventos a Heap por la URL de webhook que te da tu gestor de cuenta de Heap.").waitFor();
+    await page.getByText("Necesita: App ID").waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}es-wizard-partners.png`, fullPage: true });
     await page.getByLabel("Exportación de Heap").check();
     await page.getByRole("button", { name: "Siguiente" }).click();
     await page.getByRole("button", { name: "Siguiente" }).click();
@@ -398,16 +402,29 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.getByRole("heading", { name: "Gráficos" }).waitFor();
     await page.getByRole("heading", { name: "Volumen por tipo de evento" }).waitFor();
     await page.getByRole("heading", { name: "Mensajes fallidos (0)" }).waitFor();
+    await page.getByRole("heading", { name: "Alertas" }).waitFor();
+    await page.getByRole("heading", { name: "Intentos recientes" }).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}es-current.png`, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}es-current-phone.png`, fullPage: true });
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(receiver.requests.length).toBeGreaterThan(0);
+    // Find an event and Cohorts, in Spanish.
+    await page.getByRole("link", { name: "Buscar un evento" }).click();
+    await page.getByRole("textbox", { name: "Id del evento" }).fill("es7");
+    await page.getByRole("button", { name: "Buscar", exact: true }).click();
+    await page.getByText("1 evento encontrado.").waitFor();
+    await page.locator('[data-testid="trace"][data-state="delivered"] h3').getByText("entregado", { exact: true }).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}es-find-event.png`, fullPage: true });
+    await page.getByRole("link", { name: "Cohortes" }).click();
+    await page.getByRole("heading", { name: "Conectar Heap" }).waitFor();
+    await page.getByText("Aún no hay cohortes").waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}es-cohorts.png`, fullPage: true });
     // The switch in the header, remembered on reload.
     await page.getByLabel("Idioma").selectOption("en");
     await page.getByRole("navigation").getByRole("link", { name: "Data Export" }).waitFor();
     await page.reload();
-    await page.getByText("Delivered (24 h)").waitFor();
+    await page.getByRole("heading", { name: "Connect Heap" }).waitFor();
     expect(consoleErrors).toEqual([]);
   }, 90_000);
 

@@ -101,17 +101,28 @@ export function formatAge(ms: number | null): string {
 
 const TITLES: Record<string, string> = { heap: "Heap Export", heap_api: "Heap (server-side API)", custom_http: "Custom Currents Export", amplitude: "Amplitude", mixpanel: "Mixpanel", segment: "Segment", storage: "Storage (Avro files)" };
 export const partnerTitle = (p: string) => i18n.t(`partners.${p}`, { defaultValue: TITLES[p] ?? p });
+/** A partner's description in the reader's language (the server's words in English). */
+export const partnerDescription = (p: PartnerInfo) => i18n.t(`${p.id}.description`, { ns: "partners", defaultValue: p.description });
+/** A setting's words (label, help, pattern help, a choice's label) in the reader's language. */
+export const settingText = (s: PartnerSetting, what: "label" | "help" | "pattern", fallback: string) =>
+  (s.partner ? i18n.t(`${s.partner}.${s.key}.${what}`, { ns: "partners", defaultValue: fallback }) : fallback);
+export const choiceLabel = (s: PartnerSetting, value: string, fallback: string) =>
+  (s.partner ? i18n.t(`${s.partner}.${s.key}.choices.${value}`, { ns: "partners", defaultValue: fallback }) : fallback);
 
 export interface PartnerSetting {
   key: string; label: string; type: "url" | "string" | "boolean" | "number" | "choice" | "fieldMap"; required: boolean; secret: boolean; help: string;
   default?: string | number | boolean | Record<string, string>; choices?: Array<{ value: string; label: string }>; min?: number; max?: number;
   pattern?: string; patternHelp?: string; multiline?: boolean;
+  /** The partner it belongs to (added here, for its words in the reader's language). */
+  partner?: string;
 }
 export interface PartnerInfo { id: string; title: string; description: string; settings: PartnerSetting[]; testEventsNote?: string }
 
 let partners: Promise<PartnerInfo[]> | undefined;
 /** The partners and their settings (asked once). */
 export function loadPartners(): Promise<PartnerInfo[]> {
-  partners ??= api<{ partners: PartnerInfo[] }>("GET", "/api/v1/partners").then((r) => r.partners, (e: unknown) => { partners = undefined; throw e; });
+  partners ??= api<{ partners: PartnerInfo[] }>("GET", "/api/v1/partners").then(
+    (r) => r.partners.map((p) => ({ ...p, settings: p.settings.map((s) => ({ ...s, partner: p.id })) })),
+    (e: unknown) => { partners = undefined; throw e; });
   return partners;
 }

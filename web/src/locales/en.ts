@@ -43,7 +43,7 @@ export const en = {
     resuming: "Resuming…", resumed: "Resumed: the backlog is being delivered.", confirmDelete: "Delete the Current \"{{name}}\"? Its pending events will not be sent.",
     draftNote: "This Current is a draft: it sends nothing yet. Launch it to deliver the events accepted from then on; its charts, volume, attempts, dead letters and replay appear here once it runs.",
     replaying: "Starting the replay…", replayStarted: "Replay started.", replayHelp: "Re-sends the retained events accepted in this span, in your time zone ({{zone}}); leave To empty for up to now.",
-    historyEmpty: "No status change or notice yet: launches, pauses, failures and alerts appear here.", historyKinds: { status: "status", notice: "notice" },
+    historyEmpty: "No status change or notice yet: launches, pauses, failures and alerts appear here.", noticeKinds: { failing: "failing", recovered: "recovered", disabled: "disabled", dead_letters: "dead letters", alert: "alert", alert_recovered: "alert recovered" }, historyKinds: { status: "status", notice: "notice" },
     back: "← Data Export", delivered: "Delivered", delivered24h: "Delivered (24 h)", pending: "Pending", oldestPending: "Oldest pending", failedAttempts: "Failed attempts",
     deadLetters: "Dead letters", expired: "Expired", held: "Held by rate limit (now)", valuesCut: "Values cut to 1,024 characters", lastDelivered: "Last delivered",
     lastError: "Last error", perUser: "per-user order", workspace: "workspace {{workspace}}",

@@ -45,7 +45,7 @@ export const es: Messages = {
     resuming: "Reanudando…", resumed: "Reanudado: se están entregando los pendientes.", confirmDelete: "¿Eliminar el Current \"{{name}}\"? Sus eventos pendientes no se enviarán.",
     draftNote: "Este Current es un borrador: aún no envía nada. Inícialo para entregar los eventos aceptados desde entonces; sus gráficos, volumen, intentos, mensajes fallidos y repetición aparecen aquí cuando funcione.",
     replaying: "Iniciando la repetición…", replayStarted: "Repetición iniciada.", replayHelp: "Vuelve a enviar los eventos retenidos aceptados en este intervalo, en tu zona horaria ({{zone}}); deja Hasta vacío para llegar hasta ahora.",
-    historyEmpty: "Aún no hay cambios de estado ni avisos: aquí aparecen inicios, pausas, fallos y alertas.", historyKinds: { status: "estado", notice: "aviso" },
+    historyEmpty: "Aún no hay cambios de estado ni avisos: aquí aparecen inicios, pausas, fallos y alertas.", noticeKinds: { failing: "con fallos", recovered: "recuperado", disabled: "desactivado", dead_letters: "mensajes fallidos", alert: "alerta", alert_recovered: "alerta recuperada" }, historyKinds: { status: "estado", notice: "aviso" },
     back: "← Exportación de datos", delivered: "Entregados", delivered24h: "Entregados (24 h)", pending: "Pendientes", oldestPending: "Pendiente más antiguo", failedAttempts: "Intentos fallidos",
     deadLetters: "Mensajes fallidos", expired: "Caducados", held: "Retenidos por límite de tasa (ahora)", valuesCut: "Valores recortados a 1024 caracteres", lastDelivered: "Última entrega",
     lastError: "Último error", perUser: "orden por usuario", workspace: "espacio de trabajo {{workspace}}",

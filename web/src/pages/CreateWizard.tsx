@@ -1,6 +1,6 @@
 import { type FormEvent, Fragment, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { ApiError, type Current, type EventTypeGroup, type PartnerInfo, api, loadPartners, partnerTitle } from "../api";
+import { ApiError, type Current, type EventTypeGroup, type PartnerInfo, api, loadPartners, partnerDescription, partnerTitle } from "../api";
 import { EventPicker } from "./EventPicker";
 import { TransformationsFields, type Transforms, checkMessage, transformationsBody } from "./TransformationsFields";
 import { type SettingValues, SettingsFields, checkValues, initialValues, settingLabel, settingsBody } from "./SettingsFields";
@@ -103,7 +103,7 @@ export function CreateWizard() {
                 <input type="radio" name="partner" value={p.id} checked={partner === p.id} onChange={() => choosePartner(p.id)} />
                 <span className="partner-body">
                   <strong>{partnerTitle(p.id)}</strong>
-                  <span className="help">{p.description}</span>
+                  <span className="help">{partnerDescription(p)}</span>
                   <span className="needs">{t("wizard.needs")} {p.settings.filter((x) => x.required).map((x) => settingLabel(x)).join(", ") || t("wizard.needsNothing")}
                     {p.settings.some((x) => !x.required) ? ` · ${t("wizard.optionalCount", { count: p.settings.filter((x) => !x.required).length })}` : ""}</span>
                 </span>

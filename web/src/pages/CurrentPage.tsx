@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import { useTranslation } from "react-i18next";
+import i18n from "../i18n";
 import { type Current, type PartnerInfo, api, count, dateTime, displayStatus, formatAge, loadPartners, partnerTitle, relativeTime } from "../api";
 import { Charts } from "./Charts";
 import { VolumeByType } from "./VolumeByType";
@@ -7,6 +8,12 @@ import { RecentAttempts } from "./RecentAttempts";
 import { AlertsPanel } from "./AlertsPanel";
 import { DeadLetters } from "./DeadLetters";
 import { EditCurrent } from "./EditCurrent";
+
+/** A status change reads "draft -> active" in the store: the states in the reader's words; other messages are the server's. */
+function historyMessage(message: string): string {
+  const m = /^(\w+) -> (\w+)(.*)$/s.exec(message);
+  return m ? `${i18n.t(`status.${m[1]}`, { defaultValue: m[1] })} → ${i18n.t(`status.${m[2]}`, { defaultValue: m[2] })}${m[3]}` : message;
+}
 
 /** A Current: status, counters, actions, recent attempts, dead letters, replay, history. */
 export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean }) {
@@ -116,7 +123,7 @@ export function CurrentPage({ id, readOnly }: { id: string; readOnly: boolean })
       )}
       <h2>{t("current.history")}</h2>
       {history.length === 0 ? <p className="muted">{t("current.historyEmpty")}</p> : (
-        <ul>{history.map((h, i) => <li key={i}><time dateTime={h.at} title={dateTime(h.at)}>{dateTime(h.at)}</time>: {t(`current.historyKinds.${h.kind}`, { defaultValue: h.kind })} <strong>{h.status}</strong>: {h.message}</li>)}</ul>
+        <ul>{history.map((h, i) => <li key={i}><time dateTime={h.at} title={dateTime(h.at)}>{dateTime(h.at)}</time>: {t(`current.historyKinds.${h.kind}`, { defaultValue: h.kind })} <strong>{h.kind === "status" ? t(`status.${h.status}`, { defaultValue: h.status }) : t(`current.noticeKinds.${h.status}`, { defaultValue: h.status })}</strong>: {historyMessage(h.message)}</li>)}</ul>
       )}
     </section>
   );

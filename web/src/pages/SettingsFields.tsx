@@ -1,8 +1,8 @@
 import i18n from "../i18n";
-import type { PartnerInfo, PartnerSetting } from "../api";
+import { type PartnerInfo, type PartnerSetting, choiceLabel, settingText } from "../api";
 
 /** A setting's label in the reader's language (the partner's own words when not translated). */
-export const settingLabel = (s: PartnerSetting): string => i18n.t(`settings.${s.key}`, { defaultValue: s.label });
+export const settingLabel = (s: PartnerSetting): string => settingText(s, "label", i18n.t(`settings.${s.key}`, { defaultValue: s.label }));
 
 export type SettingValues = Record<string, string | boolean>;
 
@@ -61,7 +61,7 @@ export function checkValues(partner: PartnerInfo | undefined, values: SettingVal
     if (s.type === "number" && (!/^\d+$/.test(text) || (s.min !== undefined && Number(text) < s.min) || (s.max !== undefined && Number(text) > s.max))) {
       e[s.key] = i18n.t("settings.number", { label: settingLabel(s), min: s.min ?? 0, max: s.max ?? "∞" });
     }
-    if (s.type === "string" && !s.secret && s.pattern && !new RegExp(s.pattern).test(text)) e[s.key] = i18n.t("settings.invalid", { label: settingLabel(s), why: s.patternHelp ?? "is not valid" });
+    if (s.type === "string" && !s.secret && s.pattern && !new RegExp(s.pattern).test(text)) e[s.key] = i18n.t("settings.invalid", { label: settingLabel(s), why: settingText(s, "pattern", s.patternHelp ?? "is not valid") });
   }
   return e;
 }
@@ -89,7 +89,7 @@ export function SettingsFields({ partner, values, onChange, errors, idPrefix = "
             )}
             {s.type === "choice" && (
               <select {...common} value={String(values[s.key] || s.default || "")} onChange={(e) => set(s.key, e.target.value)}>
-                {(s.choices ?? []).map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
+                {(s.choices ?? []).map((c) => <option key={c.value} value={c.value}>{choiceLabel(s, c.value, c.label)}</option>)}
               </select>
             )}
             {s.type === "string" && s.multiline && <textarea {...common} rows={4} value={String(values[s.key] ?? "")} onChange={(e) => set(s.key, e.target.value)} />}
@@ -98,7 +98,7 @@ export function SettingsFields({ partner, values, onChange, errors, idPrefix = "
               <input {...common} type={s.secret ? "password" : s.type === "url" ? "url" : s.type === "number" ? "number" : "text"} autoComplete="off"
                 value={String(values[s.key] ?? "")} placeholder={placeholder} onChange={(e) => set(s.key, e.target.value)} />
             )}
-            <p id={`${id}-help`} className="help">{s.help}</p>
+            <p id={`${id}-help`} className="help">{settingText(s, "help", s.help)}</p>
             {errors[s.key] && <p id={`${id}-error`} role="alert" className="error">{errors[s.key]}</p>}
           </div>
         );
