@@ -73,6 +73,7 @@ export async function produce(url, key, bodies, { connections = 4, ratePerSec, o
 export function startReceiver(port = 0) {
   const arrivals = new Map();
   let count = 0;
+  let requests = 0;
   let lastAt = 0;
   let waiters = [];
   const server = http.createServer((req, res) => {
@@ -83,6 +84,7 @@ export function startReceiver(port = 0) {
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       for (const e of body.events) { if (!arrivals.has(e.id)) arrivals.set(e.id, now); }
       count += body.events.length;
+      if (body.events.length > 0) requests++;
       lastAt = now;
       res.writeHead(200, { "content-type": "application/json" }).end("{}");
       waiters = waiters.filter((w) => (arrivals.size >= w.n ? (w.resolve(), false) : true));
@@ -92,8 +94,10 @@ export function startReceiver(port = 0) {
     url: `http://127.0.0.1:${server.address().port}/hook`,
     arrivals,
     get count() { return count; },
+    /** Requests that carried events (connection checks left out): count / requests is the mean batch size. */
+    get requests() { return requests; },
     get lastAt() { return lastAt; },
-    reset() { arrivals.clear(); count = 0; lastAt = 0; },
+    reset() { arrivals.clear(); count = 0; requests = 0; lastAt = 0; },
     waitFor(n, timeoutMs = 600_000) {
       if (arrivals.size >= n) return Promise.resolve();
       return new Promise((resolve, reject) => {

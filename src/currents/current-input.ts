@@ -49,7 +49,7 @@ export function checkTransformations(list: readonly Transformation[]): Transform
 }
 
 export function checkBatching(b: BatchingOptions, partner: PartnerDefinition): BatchingOptions {
-  const range = (key: Exclude<keyof BatchingOptions, "ordering">, min: number, max: number) => {
+  const range = (key: Exclude<keyof BatchingOptions, "ordering" | "fill">, min: number, max: number) => {
     const v = b[key];
     if (v === undefined) return;
     if (!Number.isInteger(v) || v < min || v > max) throw invalid(`batching.${key}`, `must be an integer between ${min} and ${max}`);
@@ -59,6 +59,7 @@ export function checkBatching(b: BatchingOptions, partner: PartnerDefinition): B
   range("lingerMs", 0, 600_000);
   range("maxInFlight", 1, 64);
   range("requestTimeoutMs", 100, 120_000);
+  if (b.fill !== undefined && typeof b.fill !== "boolean") throw invalid("batching.fill", "must be true or false");
   if (b.ordering !== undefined && b.ordering !== "none" && b.ordering !== "per_user") throw invalid("ordering", 'must be "none" or "per_user"');
   return { ...b };
 }

@@ -22,7 +22,14 @@ export interface Transformation {
 export interface BatchingOptions {
   readonly maxBatchEvents?: number;
   readonly maxBatchBytes?: number;
+  /** With `fill`, the most a batch waits to fill while a request slot is free. */
   readonly lingerMs?: number;
+  /**
+   * Wait up to `lingerMs` for fuller batches even when a request slot is free (a partner that
+   * bills per request, files). @defaultValue false: a free slot sends what waits at once, and
+   * batches fill only while every slot is busy (fresh at low rates, full at high ones).
+   */
+  readonly fill?: boolean;
   readonly maxInFlight?: number;
   readonly requestTimeoutMs?: number;
   /** `per_user`: each user's events reach the partner in acceptance order (lanes by user). @defaultValue "none" */

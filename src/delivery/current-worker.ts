@@ -71,9 +71,11 @@ export const ORDER_LANES = 32;
 /**
  * Delivers one active Current's events. Modes:
  *
- * - FILLING:  reads the Current's events after its read position into a look-ahead, and
- *             cuts a batch when it holds `maxBatchEvents` or `maxBatchBytes`, or when its
- *             oldest event has waited `lingerMs`.
+ * - FILLING:  reads the Current's events after its read position into a look-ahead, and,
+ *             as soon as a request slot is free, cuts a batch of what waits (up to
+ *             `maxBatchEvents` / `maxBatchBytes`): a pipelined producer. Batches fill while
+ *             every slot is busy, so they are fresh at low rates and full at high ones. With
+ *             `fill`, a batch also waits up to `lingerMs` to fill (files, per-request billing).
  * - SENDING:  up to `maxInFlight` batches at once. Each batch is retried (same events, same
  *             Idempotency-Key) until it settles: delivered, or split / halved with the events
  *             refused alone dead-lettered.
@@ -202,6 +204,7 @@ export class CurrentWorker {
   async #run(): Promise<void> {
     const signal = this.#abort.signal;
     const { maxBatchEvents, maxBatchBytes, lingerMs, maxInFlight } = this.#spec.batching;
+    const fillMs = this.#spec.batching.fill ? lingerMs : 0;
     while (!signal.aborted && !this.#failing && !this.#draining) {
       const now = this.#deps.now();
       if (this.#backoffUntil > now) {
@@ -249,8 +252,8 @@ export class CurrentWorker {
       const full = n >= maxBatchEvents || n < this.#lookahead.length;
       const oldest = this.#lookahead[0] as StoredEvent;
       const waited = now - oldest.receivedAt;
-      if (!full && waited < lingerMs) {
-        await this.#wakeup.wait(lingerMs - waited, signal);
+      if (!full && waited < fillMs) {
+        await this.#wakeup.wait(fillMs - waited, signal);
         continue;
       }
       this.#dispatch({ events: this.#lookahead.splice(0, n), settled: false });
@@ -285,8 +288,9 @@ export class CurrentWorker {
     }
     const oldest = this.#lookahead[cut.picked[0] as number] as StoredEvent;
     const waited = now - oldest.receivedAt;
-    if (!cut.full && waited < lingerMs) {
-      await this.#wakeup.wait(lingerMs - waited, signal);
+    const fillMs = this.#spec.batching.fill ? lingerMs : 0;
+    if (!cut.full && waited < fillMs) {
+      await this.#wakeup.wait(fillMs - waited, signal);
       return;
     }
     const take = new Set(cut.picked);

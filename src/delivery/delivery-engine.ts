@@ -234,6 +234,7 @@ export class DeliveryEngine {
           maxBatchEvents: Math.min(b.maxBatchEvents ?? pb.maxBatchEvents ?? d.maxBatchEvents, partner.limits.maxBatchEvents),
           maxBatchBytes: Math.min(b.maxBatchBytes ?? pb.maxBatchBytes ?? d.maxBatchBytes, partner.limits.maxBatchBytes),
           lingerMs: b.lingerMs ?? pb.lingerMs ?? d.lingerMs,
+          fill: b.fill ?? pb.fill ?? false,
           maxInFlight: b.maxInFlight ?? d.maxInFlight,
           requestTimeoutMs: b.requestTimeoutMs ?? d.requestTimeoutMs,
           ordering: b.ordering ?? "none",

@@ -139,7 +139,7 @@ export interface PartnerDefinition {
    */
   deliver?(batch: OutgoingBatch, settings: ResolvedSettings, signal: AbortSignal, current: { readonly id: string; readonly workspace: string }, policy: EndpointPolicy): Promise<AttemptResult>;
   /** Batching defaults from the settings (a Current's own batching options still win). */
-  batching?(settings: ResolvedSettings): { readonly lingerMs?: number; readonly maxBatchEvents?: number; readonly maxBatchBytes?: number };
+  batching?(settings: ResolvedSettings): { readonly lingerMs?: number; readonly fill?: boolean; readonly maxBatchEvents?: number; readonly maxBatchBytes?: number };
   /** Where the Current sends, for display (default: the `endpoint` setting). */
   endpointOf?(settings: Readonly<Record<string, unknown>>): string;
 }

@@ -78,7 +78,7 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await expect(page.getByTestId("group-count-customer_behavior").textContent()).resolves.toMatch(/^\(1\/\d+\)$/);
     await expect(page.getByTestId("group-count-user").textContent()).resolves.toMatch(/^\(0\/\d+\)$/);
     // Channels fold: the wizard's page is no longer a 3,600 px column.
-    expect((await page.evaluate(() => document.body.scrollHeight))).toBeLessThan(2_200);
+    expect(await page.evaluate("document.body.scrollHeight")).toBeLessThan(2_200);
     await page.screenshot({ path: `${ARTIFACTS}wizard-events.png`, fullPage: true });
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByLabel("Transformation for email_address").selectOption("hash");

@@ -31,7 +31,8 @@ export const storage = definePartner({
     { key: "flushEvents", label: "Flush at (events)", type: "number", required: false, secret: false, default: 15_000, min: 1, max: 15_000, help: "...or when this many events wait." },
   ],
   limits: { maxBatchEvents: 15_000, maxBatchBytes: 64 * 1024 * 1024 },
-  batching: (s) => ({ lingerMs: Number(s.flushSeconds ?? 300) * 1000, maxBatchEvents: Number(s.flushEvents ?? 15_000), maxBatchBytes: 64 * 1024 * 1024 }),
+  // Files, not requests: a file waits to fill (up to flushSeconds) even when the writer is free.
+  batching: (s) => ({ fill: true, lingerMs: Number(s.flushSeconds ?? 300) * 1000, maxBatchEvents: Number(s.flushEvents ?? 15_000), maxBatchBytes: 64 * 1024 * 1024 }),
   testEventsNote: "Test events are written as files like any others (event ids start with currents-test-): delete them after looking.",
   endpointOf: (s) => (s.target === "s3" ? `s3://${String(s.bucket)}/${clean(s.prefix)}` : `file://${String(s.directory)}/${clean(s.prefix)}`),
   validate(s) {

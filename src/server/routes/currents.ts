@@ -10,7 +10,8 @@ const Transformation = Type.Object({ field: Type.String(), action: Type.Union([T
 const Batching = Type.Object({
   maxBatchEvents: Type.Optional(Type.Integer()),
   maxBatchBytes: Type.Optional(Type.Integer()),
-  lingerMs: Type.Optional(Type.Integer()),
+  lingerMs: Type.Optional(Type.Integer({ description: "With fill: the most a batch waits to fill while a request slot is free (ms)" })),
+  fill: Type.Optional(Type.Boolean({ description: "Wait up to lingerMs for fuller batches even with a free slot (per-request billing); default: send at once" })),
   maxInFlight: Type.Optional(Type.Integer()),
   requestTimeoutMs: Type.Optional(Type.Integer()),
 }, { additionalProperties: false });

@@ -29,6 +29,7 @@ export function EditCurrent({ current, onDone }: { current: Current; onDone: (me
   const [selected, setSelected] = useState(new Set(current.events));
   const [transforms, setTransforms] = useState<Transforms>(Object.fromEntries(current.transformations.map((x) => [x.field, x.action])));
   const [ordered, setOrdered] = useState(current.ordering === "per_user");
+  const [fill, setFill] = useState((current as { batching?: { fill?: boolean } }).batching?.fill === true);
   const [batching, setBatching] = useState<Record<BatchKey, string>>(
     Object.fromEntries(BATCHING.map((b) => [b.key, (current as { batching?: Record<string, number> }).batching?.[b.key]?.toString() ?? ""])) as Record<BatchKey, string>);
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -43,7 +44,10 @@ export function EditCurrent({ current, onDone }: { current: Current; onDone: (me
     });
     // Once per Current: the page reloads it every 1.5 s, and the form must keep what is being typed.
   }, [current.id]);
-  const batchingBody = () => Object.fromEntries(BATCHING.map((b) => [b.key, batching[b.key].trim() === "" ? undefined : Number(batching[b.key])]).filter(([, v]) => v !== undefined));
+  const batchingBody = () => ({
+    ...Object.fromEntries(BATCHING.map((b) => [b.key, batching[b.key].trim() === "" ? undefined : Number(batching[b.key])]).filter(([, v]) => v !== undefined)),
+    ...(fill ? { fill: true } : {}),
+  });
   const validate = () => {
     const e: Record<string, string> = { ...checkValues(partner, values) };
     if (!name.trim()) e.name = t("wizard.nameMissing");
@@ -102,6 +106,7 @@ export function EditCurrent({ current, onDone }: { current: Current; onDone: (me
       <fieldset>
         <legend>{t("edit.batching")}</legend>
         <p className="help">{t("edit.batchingHelp")}</p>
+        <label className="choice"><input type="checkbox" checked={fill} onChange={(e) => setFill(e.target.checked)} />{t("edit.fill")}</label>
         {BATCHING.map((b) => (
           <div key={b.key} className="setting">
             <label htmlFor={`edit-batching-${b.key}`}>{t(`edit.batchingFields.${b.key}`)}</label>
