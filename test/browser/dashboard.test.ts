@@ -140,6 +140,10 @@ describe.runIf(run)("dashboard in Chromium", () => {
     const errorBox = await batchError.boundingBox();
     expect(Math.abs((errorBox?.y ?? 0) - (fieldBox?.y ?? 0))).toBeLessThan(80);
     await form.screenshot({ path: `${ARTIFACTS}edit-error.png` });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await form.getByLabel("Events per batch at most").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${ARTIFACTS}edit-error-phone.png` });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await form.getByLabel("Events per batch at most").fill("25");
     await form.getByLabel("Transformation for email_address").selectOption("hash");
     await form.getByRole("button", { name: "Update Current" }).click();
@@ -474,6 +478,9 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.getByRole("link", { name: "Create New Current" }).click();
     await page.getByLabel("Storage (Avro files)").check();
     await page.screenshot({ path: `${ARTIFACTS}wizard-partners.png`, fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}wizard-partners-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByLabel("Export name").fill("Data lake");
     await page.getByRole("button", { name: "Next" }).click();

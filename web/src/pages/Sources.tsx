@@ -64,7 +64,7 @@ export function Sources({ id, readOnly }: { id?: string; readOnly: boolean }) {
       </table></div>
       {sources.length === 0 && <p>{t("sources.empty")}</p>}
       {shown && (
-        <div className="card" aria-label={`Source ${shown.name}`}>
+        <div className="card" aria-label={t("sources.sourceNamed", { name: shown.name })}>
           <h2>{shown.name}</h2>
           <label htmlFor="webhook-url">{t("sources.webhookUrl")}</label>
           <input id="webhook-url" readOnly value={shown.webhookUrl} onFocus={(e) => e.target.select()} />
