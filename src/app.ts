@@ -185,7 +185,9 @@ export async function createCurrents(config: Config, options: CurrentsOptions = 
       });
       const alertCheckMs = options.alertCheckMs ?? 30_000;
       closers.every("alerts", alertCheckMs, async () => {
-        if (await engine.ownership.job("alerts", alertCheckMs)) await alerts.check(await store.config.listCurrents());
+        if (!(await engine.ownership.job("alerts", alertCheckMs))) return;
+        await engine.flush();
+        await alerts.check(await store.config.listCurrents());
       });
       closers.every("delivery series", options.seriesFlushMs ?? 10_000, () => writeSeries());
       closers.add("delivery", async () => {

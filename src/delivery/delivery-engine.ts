@@ -100,7 +100,7 @@ export class DeliveryEngine {
       this.#sync().catch((err: unknown) => this.#o.logger.error({ err }, "lease sync failed; it runs again in a second"));
     }, Math.min(1_000, this.#o.config.leaseMs / 3));
     this.#syncTimer.unref();
-    this.#flushTimer = setInterval(() => void this.flushProgress(), this.#o.progressFlushMs ?? 200);
+    this.#flushTimer = setInterval(() => void this.flush(), this.#o.progressFlushMs ?? 200);
     this.#flushTimer.unref();
   }
 
@@ -181,8 +181,13 @@ export class DeliveryEngine {
     this.#progress.forget(currentId);
   }
 
+  /** Writes buffered progress and the attempt log (what a reader of either wants first). */
+  async flush(): Promise<void> {
+    await Promise.all([this.#attempts.flush(), this.flushProgress()]);
+  }
+
+  /** Writes buffered progress only (server mode frees a batch's slot after this: kept to one statement). */
   async flushProgress(): Promise<void> {
-    await this.#attempts.flush();
     const updates = this.#progress.take();
     if (updates.length === 0) return;
     try {
@@ -201,7 +206,7 @@ export class DeliveryEngine {
     await this.#serial;
     const owned = [...this.#workers.keys()];
     await Promise.all([this.#jobs.stopAll(), ...owned.map((id) => this.#stopWorker(id, graceMs))]);
-    await this.flushProgress();
+    await this.flush();
     await this.#ownership.releaseAll(owned);
     await this.#sender.close();
   }

@@ -594,7 +594,7 @@ describe.runIf(run)("dashboard in Chromium", () => {
     accept = true;
     await svc.admin("POST", `/api/v1/currents/${id}/retry-now`);
     await waitFor(async () => (await svc.admin("GET", `/api/v1/currents/${id}`)).body.stats.pending === 0, 15_000, "delivered");
-    await svc.app.services.engine.flushProgress();
+    await svc.app.services.engine.flush();
     await check();
     await panel.locator('[data-testid="alert-oldest_pending"][data-firing="false"]').getByText("ok").waitFor({ timeout: 10_000 });
     expect(consoleErrors).toEqual([]);

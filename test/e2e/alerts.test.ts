@@ -24,7 +24,7 @@ describe("alerts", () => {
     const errors = await launchCurrent(svc, flaky.url, [TYPE], custom("Errors", flaky.url));
     const dead = await launchCurrent(svc, refuse.url, [TYPE], custom("Dead", refuse.url));
     const check = async () => {
-      await svc.app.services.engine.flushProgress();
+      await svc.app.services.engine.flush();
       await svc.app.services.alerts.check(await svc.app.services.store.config.listCurrents());
     };
     // The notices of alerts (the hourly dead-letter notice goes to the same webhook); they are sent in the background.

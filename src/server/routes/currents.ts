@@ -100,7 +100,7 @@ export function currentRoutes(app: FastifyInstance, s: Services): void {
     const q = req.query as { outcome?: string; since?: string; until?: string; before?: string; limit?: string };
     const limit = Math.min(Math.max(Number(q.limit ?? 50), 1), 500);
     await s.currents.record(id);
-    await s.engine.flushProgress();
+    await s.engine.flush();
     const rows = await s.store.attempts.list({
       currentId: id, outcome: q.outcome, limit,
       since: q.since === undefined ? undefined : parseTime("since", q.since),

@@ -49,7 +49,7 @@ export function eventSearchRoutes(app: FastifyInstance, s: Services): void {
       workspace, eventId: q.eventId, userId: q.userId, since, until, afterSeq: q.after === undefined ? undefined : Number(q.after),
       limit: Math.min(Math.max(Number(q.limit ?? 20), 1), 100), scanLimit: 1_000_000,
     });
-    await s.engine.flushProgress();
+    await s.engine.flush();
     const currents = await s.store.config.listCurrents(workspace);
     const events = await Promise.all(found.events.map(async (e) => ({
       seq: e.seq, id: String(e.parsed.id ?? ""), type: e.type, receivedAt: new Date(e.receivedAt).toISOString(), event: e.parsed,
