@@ -39,7 +39,9 @@ const log = (...a) => console.error(...a);
 
 async function startCurrents(env = {}) {
   const dir = mkdtempSync(join(os.tmpdir(), "currents-bench-"));
-  const { proc, match } = await startProcess([join(ROOT, "bin/currents.js"), "start", "--port", "0", "--data-dir", dir],
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the Currents processes (and their writer thread).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const { proc, match } = await startProcess([...nodeArgs, join(ROOT, "bin/currents.js"), "start", "--port", "0", "--data-dir", dir],
     { CURRENTS_ADMIN_TOKEN: ADMIN, CURRENTS_INGEST_KEY: KEY, CURRENTS_ALLOW_PRIVATE_ENDPOINTS: "1", CURRENTS_LOG_LEVEL: "error", ...env }, /listening on (http:\/\/\S+)/);
   const url = match[1];
   const api = async (method, path, body) => {

@@ -82,6 +82,19 @@ describe("JetStream mode", () => {
     expect(stats).toMatchObject({ deadLettered: 1, pending: 0 });
     expect(stats.delivered).toBeGreaterThanOrEqual(199);
     expectPerUserOrder(receiver.acceptedEvents(ok).map((e) => e.id as string), acked.filter((x) => x !== "poison"), 10);
+    // Where is event X, across partitions: an event's attempts are its partition's (batch ranges of partitions overlap).
+    const someone = acked[57] as string;
+    const found = (await api("GET", `/api/v1/events?eventId=${someone}`)).body;
+    expect(found.events).toHaveLength(1);
+    const trace = found.events[0].currents[0];
+    expect(trace).toMatchObject({ currentName: "js", state: "delivered" });
+    expect(trace.attempts.length).toBeGreaterThan(0);
+    expect(new Set(trace.attempts.map((a: { partition: number }) => a.partition)).size).toBe(1);
+    expect(trace.attempts.every((a: { firstSeq: number; lastSeq: number }) => a.firstSeq <= found.events[0].seq && found.events[0].seq <= a.lastSeq)).toBe(true);
+    const poison = (await api("GET", "/api/v1/events?eventId=poison")).body.events[0].currents[0];
+    expect(poison).toMatchObject({ state: "dead_lettered", deadLetter: { status: 400 } });
+    const userEvents = (await api("GET", `/api/v1/events?userId=${encodeURIComponent(String((found.events[0].event as { user: { user_id: string } }).user.user_id))}`)).body.events as Array<{ id: string }>;
+    expect(userEvents.map((e) => e.id)).toContain(someone);
 
     // JetStream goes away: ingest answers 503 with Retry-After (nothing acknowledged), /readyz 503.
     await nats.kill(0);
