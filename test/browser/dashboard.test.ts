@@ -460,6 +460,11 @@ describe.runIf(run)("dashboard in Chromium", () => {
     await page.getByRole("heading", { name: "Power users" }).waitFor();
     expect(await page.getByTestId("cohort-size").textContent()).toBe(powerUsers.toLocaleString("en-US"));
     await page.getByRole("figure", { name: "Members over time" }).locator("canvas").waitFor();
+    // The axis fits the history (seconds here, a minute at least), not a 10-minute window the changes would sit at the edge of.
+    const drawn = page.getByRole("figure", { name: "Members over time" }).locator("[data-x-from]");
+    const span = Number(await drawn.getAttribute("data-x-to")) - Number(await drawn.getAttribute("data-x-from"));
+    expect(span).toBeGreaterThanOrEqual(59);
+    expect(span).toBeLessThan(300);
     await page.getByRole("columnheader", { name: "Members after" }).waitFor();
     await page.screenshot({ path: `${ARTIFACTS}cohort-page.png`, fullPage: true });
     // As a phone opens it (charts are sized when drawn).

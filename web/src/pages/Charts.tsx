@@ -14,7 +14,11 @@ const MIN_SPAN_S = 10 * 60;
  * window), one unit per axis (a series marked `right` gets its own), a legend naming the series,
  * and points drawn only where there are too few minutes for a line.
  */
-export function Chart({ title, data, series, units, empty }: { title: string; data: uPlot.AlignedData; series: SeriesSpec[]; units: [string, string?]; empty: string }) {
+export function Chart({ title, data, series, units, empty, xRange }: {
+  title: string; data: uPlot.AlignedData; series: SeriesSpec[]; units: [string, string?]; empty: string;
+  /** The x range (seconds) when the caller knows better than "the minutes with data" (a cohort's history of seconds). */
+  xRange?: [number, number];
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const xs = data[0] as number[];
   const hasData = data.slice(1).some((col) => (col as Array<number | null>).some((v) => v !== null && v !== undefined));
@@ -23,8 +27,8 @@ export function Chart({ title, data, series, units, empty }: { title: string; da
     // The figure's own width (its padding and border taken off), so a phone's narrow screen gets a narrow chart.
     const box = ref.current.parentElement ?? ref.current;
     const width = Math.max(200, Math.min(560, (box.clientWidth || 560) - 16));
-    const last = xs[xs.length - 1] ?? Date.now() / 1000;
-    const first = Math.min(xs[0] ?? last, last - MIN_SPAN_S);
+    const last = xRange?.[1] ?? xs[xs.length - 1] ?? Date.now() / 1000;
+    const first = xRange?.[0] ?? Math.min(xs[0] ?? last, last - MIN_SPAN_S);
     const sparse = xs.length < 4;
     const plot = new uPlot({
       width, height: 190, title,
@@ -45,8 +49,11 @@ export function Chart({ title, data, series, units, empty }: { title: string; da
         right: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.1] },
       },
     }, data, ref.current);
+    // The x range drawn, for tests and tools (seconds since the epoch).
+    ref.current.dataset.xFrom = String(Math.round(first));
+    ref.current.dataset.xTo = String(Math.round(last));
     return () => plot.destroy();
-  }, [title, data, series, units, hasData, xs]);
+  }, [title, data, series, units, hasData, xs, xRange]);
   return (
     <figure className="chart" aria-label={title}>
       {hasData ? <div ref={ref} /> : <><figcaption className="chart-title">{title}</figcaption><p className="muted chart-empty">{empty}</p></>}

@@ -147,6 +147,10 @@ function CohortDetails({ id }: { id: string }) {
   }, [cohort]);
   if (error) return <p role="alert" className="error">{error}</p>;
   if (!cohort) return <p>{t("common.loading")}</p>;
+  // The axis fits the history (a minute at least) up to now, not a fixed window the changes would sit at the edge of.
+  const first = data[0][0];
+  const now = Date.now() / 1000;
+  const span = Math.max(60, first === undefined ? 0 : (now - first) * 1.05);
   return (
     <section>
       <p><a href="#/cohorts">← {t("cohorts.title")}</a></p>
@@ -159,7 +163,7 @@ function CohortDetails({ id }: { id: string }) {
         <dt>{t("cohorts.lastChange")}</dt><dd>{when(cohort.updatedAt)}</dd>
       </dl>
       {cohort.history.length > 1
-        ? <Chart title={t("cohorts.sizeChart")} data={data} series={[{ label: t("cohorts.membersSeries"), stroke: "#2563eb" }]} units={[t("cohorts.membersSeries")]} empty="" />
+        ? <Chart title={t("cohorts.sizeChart")} data={data} series={[{ label: t("cohorts.membersSeries"), stroke: "#2563eb" }]} units={[t("cohorts.membersSeries")]} empty="" xRange={[now - span, now]} />
         : <p className="muted">{t("cohorts.sizeChartEmpty")}</p>}
       <h2>{t("cohorts.recentChanges")}</h2>
       <div className="table-scroll"><table>
