@@ -44,7 +44,8 @@ function typesOf(events: readonly StoredEvent[], skip?: (index: number) => boole
 
 /** What sending needs from the outside world; injected so tests control clock and randomness. */
 export interface DeliveryDeps {
-  readonly addDeadLetters: (letters: Omit<DeadLetter, "id">[]) => Promise<void>;
+  /** With `unlessHeld`, an event already held as a dead letter of the Current is not added again. */
+  readonly addDeadLetters: (letters: Omit<DeadLetter, "id">[], options?: { unlessHeld?: boolean }) => Promise<void>;
   readonly send: (request: OutgoingRequest, timeoutMs: number, signal: AbortSignal) => Promise<AttemptResult>;
   readonly recordProgress: (update: ProgressUpdate) => void;
   readonly recordAttempt: (currentId: string, attempt: AttemptRecord) => void;
@@ -281,7 +282,9 @@ const STORE_RETRY_MAX_MS = 30_000;
 async function storeDeadLetters(deps: DeliveryDeps, control: BatchControl, letters: Omit<DeadLetter, "id">[]): Promise<boolean> {
   for (let delay = 1_000; !control.signal.aborted; delay = Math.min(delay * 2, STORE_RETRY_MAX_MS)) {
     try {
-      await deps.addDeadLetters(letters);
+      // A batch re-sent after a crash (at least once) and refused again keeps one dead letter per
+      // event; a redrive replaces the letters it sends (they are removed once it settles).
+      await deps.addDeadLetters(letters, { unlessHeld: !control.keyPrefix?.startsWith("redrive-") });
       return true;
     } catch (error) {
       const currentId = (letters[0] as Omit<DeadLetter, "id">).currentId;

@@ -269,10 +269,10 @@ export class DeliveryEngine {
 
   #deps(): DeliveryDeps {
     return {
-      addDeadLetters: async (letters) => {
-        await this.#o.store.deadLetters.add(letters);
+      addDeadLetters: async (letters, options) => {
+        const added = await this.#o.store.deadLetters.add(letters, options);
         const first = letters[0];
-        if (first) this.#o.onDeadLetters?.(first.currentId, letters.length);
+        if (first && added > 0) this.#o.onDeadLetters?.(first.currentId, added);
       },
       send: (req, timeoutMs, signal) => this.#sender.send(req, timeoutMs, signal),
       recordProgress: (u) => this.#progress.record(u),

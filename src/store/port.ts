@@ -104,7 +104,11 @@ export interface DeadLetter {
 }
 
 export interface DeadLetterStore {
-  add(letters: readonly Omit<DeadLetter, "id">[]): Promise<void>;
+  /**
+   * Adds dead letters; with `unlessHeld`, a letter whose (Current, seq) is already held is not
+   * added again (a batch re-sent after a crash and refused again). Returns how many were added.
+   */
+  add(letters: readonly Omit<DeadLetter, "id">[], options?: { unlessHeld?: boolean }): Promise<number>;
   list(currentId: string, limit: number, afterId?: number): Promise<DeadLetter[]>;
   count(currentId: string): Promise<number>;
   /** Held dead letters by reason, most frequent first, counted over the newest `sample` of them (bounded work). */

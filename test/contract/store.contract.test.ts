@@ -397,6 +397,21 @@ describe.each([{ make: sqliteAdapter }, { make: postgresAdapter }, { make: jetst
       expect(await store.deadLetters.count("c1")).toBe(0);
     });
 
+    it("adds a dead letter once per held (Current, seq) when asked: a batch re-sent after a crash and refused again", async () => {
+      const { store } = await fresh();
+      await store.config.insertCurrent(current("c1"), zero);
+      await store.config.insertCurrent(current("c2"), zero);
+      const l = { currentId: "c1", seq: 7, body: '{"id":"x"}', status: 400, reason: "refused alone", excerpt: "bad", createdAt: 3 };
+      expect(await store.deadLetters.add([l], { unlessHeld: true })).toBe(1);
+      expect(await store.deadLetters.add([l, { ...l, seq: 8 }, { ...l, currentId: "c2" }], { unlessHeld: true })).toBe(2);
+      expect((await store.deadLetters.bySeq("c1", 7)).length).toBe(1);
+      expect((await store.config.getProgress("c1"))?.deadLettered).toBe(2);
+      expect(await store.deadLetters.count("c2")).toBe(1);
+      // Without it (a redrive refused again: the old letter goes once the redrive settles), a second one is kept.
+      expect(await store.deadLetters.add([l])).toBe(1);
+      expect((await store.deadLetters.bySeq("c1", 7)).length).toBe(2);
+    });
+
     it("grants a lease to one owner at a time until it expires or is released", async () => {
       const { store } = await fresh();
       expect(await store.leases.acquire("current:c1", "p1", 60_000)).toBe(true);

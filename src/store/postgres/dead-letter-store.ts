@@ -6,15 +6,22 @@ import { guarded } from "./errors.js";
 export class PostgresDeadLetterStore implements DeadLetterStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async add(letters: readonly Omit<DeadLetter, "id">[]): Promise<void> {
-    if (letters.length === 0) return;
-    const values = letters.map((_, i) => `($${i * 7 + 1}, $${i * 7 + 2}, $${i * 7 + 3}, $${i * 7 + 4}, $${i * 7 + 5}, $${i * 7 + 6}, $${i * 7 + 7})`);
-    // The Current's count of events ever dead-lettered moves in the same statement.
-    await guarded(() => this.pool.query(`WITH added AS (
-        INSERT INTO dead_letters (current_id, seq, body, status, reason, excerpt, created_at) VALUES ${values.join(", ")} RETURNING current_id)
-      UPDATE current_progress p SET dead_lettered = p.dead_lettered + a.n FROM (SELECT current_id, count(*) AS n FROM added GROUP BY current_id) a
-      WHERE p.current_id = a.current_id`,
-    letters.flatMap((l) => [l.currentId, l.seq, l.body, l.status, l.reason, l.excerpt, l.createdAt])));
+  async add(letters: readonly Omit<DeadLetter, "id">[], options: { unlessHeld?: boolean } = {}): Promise<number> {
+    if (letters.length === 0) return 0;
+    const values = letters.map((_, i) => `($${i * 7 + 1}, $${i * 7 + 2}::bigint, $${i * 7 + 3}, $${i * 7 + 4}::integer, $${i * 7 + 5}, $${i * 7 + 6}, $${i * 7 + 7}::bigint)`);
+    // With unlessHeld, a letter whose (Current, seq) is held is left out. The Current's count of
+    // events ever dead-lettered moves in the same statement.
+    const r = await guarded(() => this.pool.query<{ n: string }>(`WITH given (current_id, seq, body, status, reason, excerpt, created_at) AS (VALUES ${values.join(", ")}),
+      added AS (
+        INSERT INTO dead_letters (current_id, seq, body, status, reason, excerpt, created_at)
+        SELECT * FROM given g WHERE NOT $${letters.length * 7 + 1}::boolean OR NOT EXISTS (SELECT 1 FROM dead_letters d WHERE d.current_id = g.current_id AND d.seq = g.seq)
+        RETURNING current_id),
+      counted AS (
+        UPDATE current_progress p SET dead_lettered = p.dead_lettered + a.n FROM (SELECT current_id, count(*) AS n FROM added GROUP BY current_id) a
+        WHERE p.current_id = a.current_id RETURNING a.n)
+      SELECT coalesce(sum(n), 0) AS n FROM counted`,
+    [...letters.flatMap((l) => [l.currentId, l.seq, l.body, l.status, l.reason, l.excerpt, l.createdAt]), options.unlessHeld === true]));
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   async list(currentId: string, limit: number, afterId = 0): Promise<DeadLetter[]> {

@@ -5,17 +5,22 @@ import { type DeadLetterRow as Row, toLetter } from "../rows.js";
 export class SqliteDeadLetterStore implements DeadLetterStore {
   constructor(private readonly db: Database.Database) {}
 
-  async add(letters: readonly Omit<DeadLetter, "id">[]): Promise<void> {
+  async add(letters: readonly Omit<DeadLetter, "id">[], options: { unlessHeld?: boolean } = {}): Promise<number> {
     const insert = this.db.prepare(
       "INSERT INTO dead_letters (current_id, seq, body, status, reason, excerpt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
+    const held = this.db.prepare("SELECT 1 FROM dead_letters WHERE current_id = ? AND seq = ? LIMIT 1");
     // The Current's count of events ever dead-lettered moves in the same transaction.
     const count = this.db.prepare("UPDATE current_progress SET dead_lettered = dead_lettered + 1 WHERE current_id = ?");
-    this.db.transaction(() => {
+    return this.db.transaction(() => {
+      let added = 0;
       for (const l of letters) {
+        if (options.unlessHeld && held.get(l.currentId, l.seq)) continue;
         insert.run(l.currentId, l.seq, l.body, l.status, l.reason, l.excerpt, l.createdAt);
         count.run(l.currentId);
+        added++;
       }
+      return added;
     })();
   }
 
