@@ -1,21 +1,13 @@
 // What a Node team would build instead: BullMQ on Redis. Ingest adds one job per request
 // (durable in Redis once add() resolves); a worker posts the job's events in batches of 100.
 import http from "node:http";
+import { batchPoster } from "./lib.mjs";
 import { Queue, Worker } from "bullmq";
 
 const connection = { host: "127.0.0.1", port: 6379 };
 const name = `currents-bench-${process.pid}`;
 const queue = new Queue(name, { connection });
-const target = new URL(process.env.RELAY_TARGET);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-const send = (events) => new Promise((resolve, reject) => {
-  const req = http.request(target, { method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => {
-    res.resume();
-    res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-  });
-  req.on("error", reject);
-  req.end(JSON.stringify({ events }));
-});
+const send = batchPoster(process.env.RELAY_TARGET);
 const worker = new Worker(name, async (job) => {
   const events = job.data.events;
   const sends = [];

@@ -2,19 +2,11 @@
 // per request (durable once the INSERT commits); the worker posts the job's events in batches
 // of 100, four jobs at a time. Jobs are picked up at once through LISTEN/NOTIFY.
 import http from "node:http";
+import { batchPoster } from "./lib.mjs";
 import { makeWorkerUtils, run } from "graphile-worker";
 
 const connectionString = process.env.RELAY_DATABASE_URL;
-const target = new URL(process.env.RELAY_TARGET);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-const send = (events) => new Promise((resolve, reject) => {
-  const req = http.request(target, { method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => {
-    res.resume();
-    res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-  });
-  req.on("error", reject);
-  req.end(JSON.stringify({ events }));
-});
+const send = batchPoster(process.env.RELAY_TARGET);
 const utils = await makeWorkerUtils({ connectionString });
 await utils.migrate();
 const runner = await run({
