@@ -1,7 +1,7 @@
 // Shared pieces of the benchmark: event bodies, producers, a receiver, process helpers.
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 
 export const TYPE = "users.messages.email.Send";
 
@@ -36,7 +36,7 @@ export function makeBodies(total, batch, tag) {
  * Posts bodies over `connections` keep-alive connections as fast as answers come back; or at
  * `ratePerSec`. `url` may be a list: connection i posts to url[i % length].
  */
-export async function produce(url, key, bodies, { connections = 4, ratePerSec, onAck } = {}) {
+export async function produce(url, key, bodies, { connections = Number(process.env.BENCH_CONNECTIONS ?? 4), ratePerSec, onAck } = {}) {
   const urls = Array.isArray(url) ? url : [url];
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const post = (body, url) => new Promise((resolve, reject) => {
@@ -170,4 +170,76 @@ export function batchPoster(targetUrl) {
     req.on("error", reject);
     req.end(JSON.stringify({ events }));
   });
+}
+
+const TICK_S = 0.01; // /proc counts CPU time in clock ticks of 1/100 s (getconf CLK_TCK)
+
+/** CPU seconds a thread (or process) has used so far: utime + stime of /proc/<path>/stat. */
+function statCpu(path) {
+  try {
+    const text = readFileSync(`/proc/${path}/stat`, "utf8");
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" "); // fields from the third on (state)
+    return (Number(f[11]) + Number(f[12])) * TICK_S;
+  } catch { return 0; }
+}
+
+/** CPU seconds of a process: its main thread, each other thread (workers, GC helpers, libuv), all together. */
+function processCpu(pid) {
+  const threads = {};
+  try { for (const tid of readdirSync(`/proc/${pid}/task`)) threads[tid] = statCpu(`${pid}/task/${tid}`); } catch { /* gone */ }
+  return { main: threads[pid] ?? 0, threads, all: statCpu(String(pid)) };
+}
+
+/** CPU seconds of every process whose name is one of `names` (the database and broker servers). */
+function serverCpu(names) {
+  const out = Object.fromEntries(names.map((n) => [n, 0]));
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    let comm;
+    try { comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim(); } catch { continue; }
+    if (comm in out) out[comm] += statCpu(pid);
+  }
+  return out;
+}
+
+const SERVERS = ["postgres", "redis-server", "nats-server"];
+
+/** The machine's idle and I/O-wait CPU seconds so far (first line of /proc/stat). */
+function machineIdle() {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  return { idle: f[3] * TICK_S, iowait: f[4] * TICK_S };
+}
+
+/**
+ * CPU accounting of one measured stretch: cores used (CPU seconds / wall seconds) by the bench
+ * itself (producer and receiver), by each named child process (main thread and other threads)
+ * and by the database/broker servers. On 2 cores the parts add up to at most 2.
+ */
+export function cpuMeter(children) {
+  const t0 = performance.now();
+  const bench0 = process.cpuUsage();
+  const kids0 = Object.fromEntries(Object.entries(children).map(([k, pid]) => [k, processCpu(pid)]));
+  const servers0 = serverCpu(SERVERS);
+  const idle0 = machineIdle();
+  return () => {
+    const wall = (performance.now() - t0) / 1000;
+    const b = process.cpuUsage(bench0);
+    const cores = { bench: (b.user + b.system) / 1e6 / wall };
+    for (const [k, pid] of Object.entries(children)) {
+      const now = processCpu(pid);
+      cores[`${k} main`] = (now.main - kids0[k].main) / wall;
+      // The busiest thread besides the main one (the embedded store's writer, when there is one), then the rest.
+      const busiest = Math.max(0, ...Object.entries(now.threads).filter(([tid]) => tid !== String(pid)).map(([tid, s]) => s - (kids0[k].threads[tid] ?? 0)));
+      cores[`${k} busiest other thread`] = busiest / wall;
+      cores[`${k} other threads`] = (now.all - now.main - (kids0[k].all - kids0[k].main) - busiest) / wall;
+    }
+    const servers = serverCpu(SERVERS);
+    for (const s of SERVERS) if (servers[s] - servers0[s] > 0.01 * wall) cores[s] = (servers[s] - servers0[s]) / wall;
+    cores.total = Object.values(cores).reduce((a, x) => a + x, 0);
+    const idle = machineIdle();
+    cores["machine idle"] = (idle.idle - idle0.idle) / wall;
+    cores["of which waiting for I/O"] = (idle.iowait - idle0.iowait) / wall;
+    for (const k of Object.keys(cores)) cores[k] = Math.round(cores[k] * 100) / 100;
+    return cores;
+  };
 }

@@ -11,7 +11,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
 import { FakeHeap } from "../dist/receiver/fake-heap.js";
-import { makeBodies, median, peakRssMb, percentile, produce, rssMb, startProcess, startReceiver, stopProcess } from "./lib.mjs";
+import { cpuMeter, makeBodies, median, peakRssMb, percentile, produce, rssMb, startProcess, startReceiver, stopProcess } from "./lib.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -36,6 +36,9 @@ async function deleteStream(name) {
 }
 const KEY = "bench-ingest-key-0123456789";
 const log = (...a) => console.error(...a);
+/** CPU accounting of the scenario run last (cores used by each part while it was measured); repeat() keeps it per scenario. */
+let lastCpu = null;
+const cpuByScenario = {};
 
 async function startCurrents(env = {}) {
   const dir = mkdtempSync(join(os.tmpdir(), "currents-bench-"));
@@ -72,10 +75,14 @@ async function flowThroughput(kind, n, tag) {
   const server = currents ? await startCurrents() : await startRelay(kind === "relay" ? "passthrough-relay.mjs" : "bullmq-relay.mjs", receiver.url);
   if (currents) await server.addCurrent(receiver.url, kind === "ordered" ? { ordering: "per_user" } : {});
   const bodies = makeBodies(n, 500, tag);
+  const meter = cpuMeter({ [currents ? "currents" : kind]: server.proc.pid });
   const t0 = performance.now();
-  await produce(`${server.url}/v1/events`, KEY, bodies);
+  const ingestMs = await produce(`${server.url}/v1/events`, KEY, bodies);
+  const atIngestEnd = receiver.count;
   await receiver.waitFor(n);
   const rate = n / ((receiver.lastAt - t0) / 1000);
+  lastCpu = meter();
+  log(`    ${kind}: ingest done in ${Math.round(ingestMs)} ms (${atIngestEnd} of ${n} delivered then), last arrival at ${Math.round(receiver.lastAt - t0)} ms`);
   await server.stop();
   await receiver.close();
   return rate;
@@ -83,7 +90,10 @@ async function flowThroughput(kind, n, tag) {
 
 async function ingestAlone(n, tag) {
   const s = await startCurrents();
-  const ms = await produce(`${s.url}/v1/events`, KEY, makeBodies(n, 500, tag));
+  const bodies = makeBodies(n, 500, tag);
+  const meter = cpuMeter({ currents: s.proc.pid });
+  const ms = await produce(`${s.url}/v1/events`, KEY, bodies);
+  lastCpu = meter();
   await s.stop();
   return n / (ms / 1000);
 }
@@ -114,10 +124,12 @@ async function backlog(n, tag) {
   await s.api("POST", `/api/v1/currents/${id}/pause`);
   await produce(`${s.url}/v1/events`, KEY, makeBodies(n, 500, tag));
   const rssBuilt = peakRssMb(s.proc.pid);
+  const meter = cpuMeter({ currents: s.proc.pid });
   const t0 = performance.now();
   await s.api("POST", `/api/v1/currents/${id}/resume`);
   await receiver.waitFor(n);
   const rate = n / ((receiver.lastAt - t0) / 1000);
+  lastCpu = meter();
   const rssPeak = peakRssMb(s.proc.pid);
   await s.stop();
   await receiver.close();
@@ -128,10 +140,13 @@ async function fanout(k, n, tag) {
   const receiver = await startReceiver();
   const s = await startCurrents();
   for (let i = 0; i < k; i++) await s.addCurrent(receiver.url);
+  const bodies = makeBodies(n, 500, tag);
+  const meter = cpuMeter({ currents: s.proc.pid });
   const t0 = performance.now();
-  await produce(`${s.url}/v1/events`, KEY, makeBodies(n, 500, tag));
+  await produce(`${s.url}/v1/events`, KEY, bodies);
   while (receiver.count < k * n) await new Promise((r) => setTimeout(r, 20));
   const rate = n / ((receiver.lastAt - t0) / 1000);
+  lastCpu = meter();
   await s.stop();
   await receiver.close();
   return rate;
@@ -155,10 +170,16 @@ async function serverMode(k, n, tag, jetstream = false) {
   const procs = [];
   for (let i = 0; i < k; i++) procs.push(await startCurrents(env));
   await procs[0].addCurrent(receiver.url);
+  const bodies = makeBodies(n, 500, tag);
+  const meter = cpuMeter(Object.fromEntries(procs.map((p, i) => [`currents ${i + 1}`, p.proc.pid])));
   const t0 = performance.now();
-  const ms = await produce(procs.map((p) => `${p.url}/v1/events`), KEY, makeBodies(n, 500, tag), { connections: Math.max(4, k * 2) });
+  const ms = await produce(procs.map((p) => `${p.url}/v1/events`), KEY, bodies, { connections: Math.max(4, k * 2) });
+  const atIngestEnd = receiver.count;
+  const ingestCpu = meter();
   await receiver.waitFor(n);
   const result = { ingest: n / (ms / 1000), e2e: n / ((receiver.lastAt - t0) / 1000) };
+  lastCpu = meter();
+  log(`    ingest done in ${Math.round(ms)} ms (${atIngestEnd} of ${n} delivered then; cores meanwhile: ${JSON.stringify(ingestCpu)}), last arrival at ${Math.round(receiver.lastAt - t0)} ms`);
   for (const p of procs) await p.stop();
   await receiver.close();
   if (jetstream) await deleteStream(stream);
@@ -178,10 +199,13 @@ async function graphileThroughput(n, tag) {
   url.pathname = `/${name}`;
   const receiver = await startReceiver();
   const relay = await startRelay("graphile-relay.mjs", receiver.url, { RELAY_DATABASE_URL: url.toString() });
+  const bodies = makeBodies(n, 500, tag);
+  const meter = cpuMeter({ "graphile-worker": relay.proc.pid });
   const t0 = performance.now();
-  await produce(`${relay.url}/v1/events`, KEY, makeBodies(n, 500, tag));
+  await produce(`${relay.url}/v1/events`, KEY, bodies);
   await receiver.waitFor(n);
   const rate = n / ((receiver.lastAt - t0) / 1000);
+  lastCpu = meter();
   await relay.stop();
   await receiver.close();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -290,8 +314,10 @@ async function heapAtLimit(n, tag) {
 async function repeat(label, fn) {
   const values = [];
   for (let r = 0; r < RUNS; r++) {
+    lastCpu = null;
     const v = await fn(`${label.replace(/\W+/g, "")}${r}`);
     values.push(v);
+    if (lastCpu) cpuByScenario[label] = lastCpu;
     log(`  ${label} run ${r + 1}/${RUNS}: ${typeof v === "number" ? Math.round(v) : JSON.stringify(v)}`);
   }
   return values;
@@ -312,13 +338,13 @@ const none = { median: NaN, min: NaN, max: NaN };
 const relay = wanted("relay") ? stats(await repeat("pass-through relay", (t) => flowThroughput("relay", EVENTS, t))) : none;
 add("pass-through relay (ceiling), events/s", "events/s", relay, "-");
 const e2e = wanted("e2e") ? stats(await repeat("currents end to end", (t) => flowThroughput("currents", EVENTS, t))) : none;
-add("Currents end to end, events/s", "events/s", e2e, ">= 50,000 and >= 0.7 x ceiling", relay.median);
+add("Currents end to end, events/s", "events/s", e2e, ">= 0.85 x ceiling", relay.median);
 const ordered = wanted("ordered") ? stats(await repeat("currents end to end, per-user order", (t) => flowThroughput("ordered", EVENTS, t))) : none;
 add("Currents end to end with per-user order, events/s", "events/s", ordered, "-", relay.median);
 if (!Number.isNaN(ordered.median) && !Number.isNaN(e2e.median)) log(`  per-user order costs ${((1 - ordered.median / e2e.median) * 100).toFixed(0)} % of end-to-end throughput`);
 const bull = wanted("bullmq") ? stats(await repeat("bullmq", (t) => flowThroughput("bullmq", EVENTS, t))) : none;
 add("BullMQ on Redis end to end, events/s", "events/s", bull, "-", relay.median);
-if (wanted("ingest")) add("Currents durable ingest alone, events/s", "events/s", stats(await repeat("ingest alone", (t) => ingestAlone(EVENTS, t))), ">= 100,000", relay.median);
+if (wanted("ingest")) add("Currents durable ingest alone, events/s", "events/s", stats(await repeat("ingest alone", (t) => ingestAlone(EVENTS, t))), ">= 2.0 x ceiling", relay.median);
 for (const [rate, secs, target] of wanted("fresh") ? [[10, 20, "p99 <= 50 ms"], [1000, 15, "p99 <= 50 ms"], [10000, 10, "p99 <= 50 ms"]] : []) {
   const f = await repeat(`freshness at ${rate}/s`, (t) => freshness(rate, secs, t));
   add(`freshness at ${rate} events/s: p50 ms`, "ms", stats(f.map((x) => x.p50)), "-");
@@ -327,11 +353,11 @@ for (const [rate, secs, target] of wanted("fresh") ? [[10, 20, "p99 <= 50 ms"], 
   add(`freshness at ${rate} events/s: mean batch (events per request)`, "events", stats(f.map((x) => x.batch)), "-");
 }
 const b = wanted("backlog") ? await repeat("backlog", (t) => backlog(BACKLOG, t)) : [];
-if (b.length) add(`backlog of ${BACKLOG.toLocaleString("en-US")}: drain events/s`, "events/s", stats(b.map((x) => x.rate)), ">= 50,000", relay.median);
+if (b.length) add(`backlog of ${BACKLOG.toLocaleString("en-US")}: drain events/s`, "events/s", stats(b.map((x) => x.rate)), ">= 2 x ceiling", relay.median);
 if (b.length) add("backlog: peak RSS MB (build and drain)", "MB", stats(b.map((x) => x.rssPeak)), "<= 300");
 for (const k of wanted("fanout") ? [1, 4, 16] : []) {
   add(`fan-out to ${k} Currents: events/s ingested and delivered to all`, "events/s",
-    stats(await repeat(`fan-out ${k}`, (t) => fanout(k, Math.round(EVENTS / Math.max(1, k / 4)), t))), k === 16 ? ">= 10,000" : "-", relay.median);
+    stats(await repeat(`fan-out ${k}`, (t) => fanout(k, Math.round(EVENTS / Math.max(1, k / 4)), t))), k === 16 ? ">= 0.3 x ceiling (each Current)" : "-", relay.median);
 }
 
 let serverOne = NaN;
@@ -384,11 +410,14 @@ const lines = [
   ...(Number.isNaN(serverOne / graphile.median) ? [] : [`Currents server mode (1 process) / graphile-worker end to end: ${(serverOne / graphile.median).toFixed(2)} (target >= 2)`]),
   ...(Number.isNaN(serverOne / e2e.median) ? [] : [`Currents server mode (1 process) / embedded end to end: ${(serverOne / e2e.median).toFixed(2)} (target >= 0.5)`]),
 ];
+// Where the two cores went in each scenario's last run: a part near its limit (a main thread near 1.0, the total near the core count) is what holds the figure back.
+const cpuLines = Object.entries(cpuByScenario).map(([label, c]) => `- ${label}: ${Object.entries(c).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ")}`);
+if (cpuLines.length) lines.push("", `CPU accounting, cores used while measured (last run of each; ${machine.cpus} cores; "bench" is the producer and the receiver):`, ...cpuLines);
 console.log(lines.join("\n"));
 mkdirSync(join(ROOT, "bench/results"), { recursive: true });
 // A full run is "latest"; a run of some scenarios (BENCH_ONLY) goes beside it, never over it.
 const resultFile = join(ROOT, "bench/results", ONLY ? "partial.json" : "latest.json");
-writeFileSync(resultFile, JSON.stringify({ machine, events: EVENTS, backlog: BACKLOG, runs: RUNS, only: ONLY ? [...ONLY] : null, rows,
+writeFileSync(resultFile, JSON.stringify({ machine, events: EVENTS, backlog: BACKLOG, runs: RUNS, only: ONLY ? [...ONLY] : null, rows, cpu: cpuByScenario,
   ratioCurrentsToBullmq: ratioE2eBull, ratioServerModeToGraphile: serverOne / graphile.median, ratioServerModeToEmbedded: serverOne / e2e.median }, null, 2));
 if (process.argv.includes("--plot")) {
   const { plot } = await import("./plot.mjs");

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { parseIngestBody } from "../../src/ingest/ingest-events.js";
 import { scanBody } from "../../src/ingest/scan-body.js";
 
 const slices = (text: string) => scanBody(text).elements?.map((e) => text.slice(e.start, e.end));
@@ -43,5 +44,26 @@ describe("scanBody", () => {
     expect(scanBody('{"events":[{"id":"a"}],"events":[{"id":"b"}]}').elements).toBeUndefined();
     expect(scanBody('{"ev\\u0065nts":[{"id":"b"}],"events":[{"id":"a"}]}')).toEqual({ maxDepth: 3, elements: undefined });
     expect(scanBody('{"other":[1]}').elements).toBeUndefined();
+  });
+});
+
+describe("parseIngestBody refuses prototype keys however they are spelled", () => {
+  const refused = [
+    '{"events":[{"__proto__":{"polluted":true}}]}',
+    '{"events":[{"\\u005f\\u005fproto\\u005f\\u005f":{"polluted":true}}]}',
+    '{"events":[{"_\\u005Fproto__":{"x":1}}]}',
+    '{"events":[{"constructor":{"prototype":{"x":1}}}]}',
+    '{"events":[{"\\u0063onstructor":{"prototype":{"x":1}}}]}',
+    '{"events":[{"constructor":{"\\u0070rototype":{"x":1}}}]}',
+  ];
+  it.each(refused)("%s", (text) => {
+    expect(() => parseIngestBody(text)).toThrow(/__proto__|constructor/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it("takes ordinary bodies, with and without escapes, as JSON.parse reads them", () => {
+    for (const text of ['{"events":[{"id":"a","p":{"protocol":"x"}}]}', '{"events":[{"id":"caf\\u00e9","p":{"constructed":1}}]}']) {
+      expect(parseIngestBody(text).events).toEqual(JSON.parse(text).events);
+    }
   });
 });

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { TailCache } from "../../src/store/tail-cache.js";
-import { AppendWriter, packBodies } from "../../src/store/sqlite/append-writer.js";
+import { AppendWriter } from "../../src/store/sqlite/append-writer.js";
+import { packBodies } from "../../src/store/pack-bodies.js";
 import { migrate } from "../../src/store/sqlite/migrations.js";
 import { openDatabase } from "../../src/store/sqlite/open-database.js";
 
@@ -48,7 +49,10 @@ describe("AppendWriter", () => {
     expect(w.write([req(1, 0, ["a", "b"]), req(2, 10, ["b", "c"])])).toEqual([{ id: 1, seqs: [1, 2] }, { id: 2, seqs: [0, 3] }]);
     expect(w.write([req(3, 999, ["a"])])).toEqual([{ id: 3, seqs: [0] }]);
     expect(w.write([req(4, 1001, ["a", "a"])])).toEqual([{ id: 4, seqs: [4, 0] }]);
-    expect(db.prepare("SELECT body FROM events ORDER BY seq").pluck().all()).toEqual(["a", "b", "c", "a"].map((x) => `{"id":"${x}","é":"€😀"}`));
+    // Stored as the bytes sent (BLOB); rows of earlier versions are TEXT: CAST reads both the same.
+    db.prepare("INSERT INTO events (workspace_id, event_type, received_at, body) VALUES ('w', 't', 0, ?)").run('{"id":"old","é":"€😀"}');
+    expect(db.prepare("SELECT typeof(body) FROM events ORDER BY seq").pluck().all()).toEqual(["blob", "blob", "blob", "blob", "text"]);
+    expect(db.prepare("SELECT CAST(body AS TEXT) FROM events ORDER BY seq").pluck().all()).toEqual(["a", "b", "c", "a", "old"].map((x) => `{"id":"${x}","é":"€😀"}`));
     db.close();
   });
 });

@@ -7,6 +7,15 @@ import { guarded } from "./errors.js";
 const CURRENT_COLUMNS = ["id", "workspace_id", "name", "partner", "contact_email", "settings", "secrets_enc", "secret_hints", "events",
   "transformations", "batching", "status", "status_reason", "status_since", "created_at", "updated_at", "launched_at", "version"] as const;
 
+/** A Current's progress moved: $1 id, $2 acked seq (null: unchanged), then the counters' deltas and the last delivery and error. */
+const UPDATE_PROGRESS_SQL = `UPDATE current_progress SET
+    acked_seq = greatest(acked_seq, coalesce($2, acked_seq)),
+    delivered = delivered + $3, failed_attempts = failed_attempts + $4, dead_lettered = dead_lettered + $5,
+    expired = expired + $6, last_delivered_at = coalesce($7, last_delivered_at),
+    last_error = CASE WHEN $8 = 1 THEN $9 ELSE last_error END, last_error_at = coalesce($10, last_error_at),
+    values_cut = values_cut + $11
+  WHERE current_id = $1`;
+
 export class PostgresConfigRepository implements ConfigRepository {
   constructor(private readonly pool: pg.Pool) {}
 
@@ -200,6 +209,14 @@ export class PostgresConfigRepository implements ConfigRepository {
 
   async updateProgress(updates: readonly ProgressUpdate[]): Promise<void> {
     if (updates.length === 0) return;
+    const only = updates[0] as ProgressUpdate;
+    // The common case, one Current's own position: one statement is its own transaction
+    // (one round trip instead of BEGIN, UPDATE, COMMIT).
+    if (updates.length === 1 && !only.partition) {
+      const p = progressParams(only);
+      await this.#rows(UPDATE_PROGRESS_SQL, [p.currentId, p.ackedSeq, p.deliveredDelta, p.failedAttemptsDelta, p.deadLetteredDelta, p.expiredDelta, p.lastDeliveredAt, p.setError, p.lastError, p.lastErrorAt, p.valuesCutDelta]);
+      return;
+    }
     await this.#tx(async (client) => {
       for (const u of updates) {
         const p = progressParams(u);
@@ -211,14 +228,8 @@ export class PostgresConfigRepository implements ConfigRepository {
             ON CONFLICT (current_id, partition) DO UPDATE SET acked_seq = greatest(partition_positions.acked_seq, excluded.acked_seq)`,
           [u.currentId, part.index, u.ackedSeq]);
         }
-        await client.query(`UPDATE current_progress SET
-            acked_seq = greatest(acked_seq, coalesce($2, acked_seq)),
-            delivered = delivered + $3, failed_attempts = failed_attempts + $4, dead_lettered = dead_lettered + $5,
-            expired = expired + $6, last_delivered_at = coalesce($7, last_delivered_at),
-            last_error = CASE WHEN $8 = 1 THEN $9 ELSE last_error END, last_error_at = coalesce($10, last_error_at),
-            values_cut = values_cut + $11
-          WHERE current_id = $1`,
-        [p.currentId, part ? null : p.ackedSeq, p.deliveredDelta, p.failedAttemptsDelta, p.deadLetteredDelta, p.expiredDelta, p.lastDeliveredAt, p.setError, p.lastError, p.lastErrorAt, p.valuesCutDelta]);
+        await client.query(UPDATE_PROGRESS_SQL,
+          [p.currentId, part ? null : p.ackedSeq, p.deliveredDelta, p.failedAttemptsDelta, p.deadLetteredDelta, p.expiredDelta, p.lastDeliveredAt, p.setError, p.lastError, p.lastErrorAt, p.valuesCutDelta]);
         if (part && u.ackedSeq !== undefined) {
           await client.query(`UPDATE current_progress SET acked_seq = greatest(acked_seq, m.lowest)
             FROM (SELECT min(acked_seq) AS lowest FROM partition_positions WHERE current_id = $1 HAVING count(*) >= $2) m
@@ -227,4 +238,5 @@ export class PostgresConfigRepository implements ConfigRepository {
       }
     });
   }
+
 }

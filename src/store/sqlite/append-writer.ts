@@ -69,25 +69,12 @@ export class AppendWriter {
       // and it counts as new when its last sighting is older than the window.
       const fresh = this.#markSeen.run(key, r.now).changes > 0 || this.#refreshSeen.run(r.now, key, cutoff).changes > 0;
       const end = r.bodyEnds[i] as number;
-      seqs[i] = fresh ? Number(this.#insert.run(r.workspaces[i], r.types[i], r.now, bytes.toString("utf8", start, end)).lastInsertRowid) : 0;
+      // The body goes in as the bytes the client sent (a BLOB, read back as text by CAST):
+      // no decoding to a string here, and SQLite copies bytes rather than converting text.
+      seqs[i] = fresh ? Number(this.#insert.run(r.workspaces[i], r.types[i], r.now, bytes.subarray(start, end)).lastInsertRowid) : 0;
       if (fresh) this.#counted(r.workspaces[i] as string, r.types[i] as string, seqs[i] as number);
       start = end;
     }
     return { id: r.id, seqs };
   }
-}
-
-/** Packs events' bodies for the writer (see AppendRequest). */
-export function packBodies(bodies: readonly string[]): { bodies: ArrayBuffer; bodyEnds: Uint32Array } {
-  let chars = 0;
-  for (const b of bodies) chars += b.length;
-  // A UTF-16 code unit is at most 3 UTF-8 bytes; a buffer of its own can be transferred.
-  const buf = Buffer.allocUnsafeSlow(chars * 3);
-  const bodyEnds = new Uint32Array(bodies.length);
-  let at = 0;
-  bodies.forEach((b, i) => {
-    at += buf.write(b, at);
-    bodyEnds[i] = at;
-  });
-  return { bodies: buf.buffer as ArrayBuffer, bodyEnds };
 }

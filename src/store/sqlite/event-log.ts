@@ -4,7 +4,7 @@ import { type BucketQueries, type CountResult, bucketOf, countByBuckets } from "
 import { readResult, readUpper } from "../read-window.js";
 import { seqBeforeBySearch } from "../seq-before.js";
 import { TailCache } from "../tail-cache.js";
-import { packBodies } from "./append-writer.js";
+import { packBodies } from "../pack-bodies.js";
 import { WriterClient } from "./writer-client.js";
 
 function decodeBodies(bodies: ArrayBuffer, ends: Uint32Array): string[] {
@@ -107,7 +107,8 @@ export class SqliteEventLog implements EventLog {
     const upper = readUpper(q, this.#head);
     if (q.types.length === 0 || upper <= q.afterSeq) return readResult(q, [], upper);
     const st = this.#statement(this.#readStatements, q.types.length, (inList) =>
-      `SELECT seq, event_type AS type, received_at AS receivedAt, body FROM events
+      // Bodies are stored as UTF-8 bytes (BLOB; rows written by earlier versions are TEXT): CAST reads either as text.
+      `SELECT seq, event_type AS type, received_at AS receivedAt, CAST(body AS TEXT) AS body FROM events
        WHERE seq > ? AND seq <= ? AND workspace_id = ? AND event_type IN (${inList}) ORDER BY seq LIMIT ?`);
     const events = st.all(q.afterSeq, upper, q.workspace, ...q.types, q.limit) as StoredEvent[];
     return readResult(q, events, upper);
