@@ -183,11 +183,22 @@ function statCpu(path) {
   } catch { return 0; }
 }
 
-/** CPU seconds of a process: its main thread, each other thread (workers, GC helpers, libuv), all together. */
+/** Seconds a thread was runnable but waiting for a CPU (second field of /proc/<path>/schedstat). */
+function runQueueWait(path) {
+  try { return Number(readFileSync(`/proc/${path}/schedstat`, "utf8").split(" ")[1]) / 1e9; } catch { return 0; }
+}
+
+/** CPU seconds of a process: its main thread, each other thread (workers, GC helpers, libuv), all together; and each thread's wait for a CPU. */
 function processCpu(pid) {
   const threads = {};
-  try { for (const tid of readdirSync(`/proc/${pid}/task`)) threads[tid] = statCpu(`${pid}/task/${tid}`); } catch { /* gone */ }
-  return { main: threads[pid] ?? 0, threads, all: statCpu(String(pid)) };
+  const waits = {};
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      threads[tid] = statCpu(`${pid}/task/${tid}`);
+      waits[tid] = runQueueWait(`${pid}/task/${tid}`);
+    }
+  } catch { /* gone */ }
+  return { main: threads[pid] ?? 0, threads, waits, all: statCpu(String(pid)) };
 }
 
 /** CPU seconds of every process whose name is one of `names` (the database and broker servers). */
@@ -229,13 +240,18 @@ export function cpuMeter(children) {
       const now = processCpu(pid);
       cores[`${k} main`] = (now.main - kids0[k].main) / wall;
       // The busiest thread besides the main one (the embedded store's writer, when there is one), then the rest.
-      const busiest = Math.max(0, ...Object.entries(now.threads).filter(([tid]) => tid !== String(pid)).map(([tid, s]) => s - (kids0[k].threads[tid] ?? 0)));
+      const others = Object.entries(now.threads).filter(([tid]) => tid !== String(pid)).map(([tid, s]) => ({ tid, used: s - (kids0[k].threads[tid] ?? 0) }));
+      const top = others.reduce((a, b) => (b.used > a.used ? b : a), { tid: "", used: 0 });
+      const busiest = top.used;
       cores[`${k} busiest other thread`] = busiest / wall;
+      // Runnable but not running: time the thread waited for one of the cores (the machine's cores were all taken).
+      cores[`${k} main waiting for a CPU`] = ((now.waits[pid] ?? 0) - (kids0[k].waits[pid] ?? 0)) / wall;
+      if (top.tid) cores[`${k} busiest other thread waiting for a CPU`] = ((now.waits[top.tid] ?? 0) - (kids0[k].waits[top.tid] ?? 0)) / wall;
       cores[`${k} other threads`] = (now.all - now.main - (kids0[k].all - kids0[k].main) - busiest) / wall;
     }
     const servers = serverCpu(SERVERS);
     for (const s of SERVERS) if (servers[s] - servers0[s] > 0.01 * wall) cores[s] = (servers[s] - servers0[s]) / wall;
-    cores.total = Object.values(cores).reduce((a, x) => a + x, 0);
+    cores.total = Object.entries(cores).filter(([k]) => !k.includes("waiting")).reduce((a, [, x]) => a + x, 0);
     const idle = machineIdle();
     cores["machine idle"] = (idle.idle - idle0.idle) / wall;
     cores["of which waiting for I/O"] = (idle.iowait - idle0.iowait) / wall;

@@ -35,6 +35,8 @@ async function deleteStream(name) {
   await nc.close();
 }
 const KEY = "bench-ingest-key-0123456789";
+// A bench Current sends up to this many batches at once (BENCH_IN_FLIGHT; the product's default is 4).
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 8);
 const log = (...a) => console.error(...a);
 /** CPU accounting of the scenario run last (cores used by each part while it was measured); repeat() keeps it per scenario. */
 let lastCpu = null;
@@ -55,7 +57,8 @@ async function startCurrents(env = {}) {
   return {
     proc, url, api,
     async addCurrent(endpoint, extra = {}) {
-      const c = await api("POST", "/api/v1/currents", { name: "bench", partner: "custom_http", settings: { endpoint }, events: ["users.messages.email.Send"], ...extra });
+      // Up to IN_FLIGHT requests at once: the same 8 connections every relay and peer posts over (see bench/README.md).
+      const c = await api("POST", "/api/v1/currents", { name: "bench", partner: "custom_http", settings: { endpoint }, events: ["users.messages.email.Send"], batching: { maxInFlight: IN_FLIGHT }, ...extra });
       await api("POST", `/api/v1/currents/${c.id}/launch`);
       return c.id;
     },
