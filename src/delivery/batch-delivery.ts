@@ -117,7 +117,9 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
   const first = events[0] as StoredEvent;
   const last = events[events.length - 1] as StoredEvent;
   const idempotencyKey = `${current.id}:${control.keyPrefix ?? ""}${first.seq}-${last.seq}:${events.length}`;
-  for (let retry = 1; !control.signal.aborted; retry++) {
+  // Attempts are requests sent: waiting again (another batch's backoff, a lease being confirmed) is not one.
+  let retry = 0;
+  while (!control.signal.aborted) {
     if (control.halted()) return false;
     const held = (control.heldUntil?.() ?? 0) - deps.now();
     if (held > 0) {
@@ -128,6 +130,7 @@ export async function deliverBatch(target: BatchTarget, deps: DeliveryDeps, cont
       await sleep(200, control.signal);
       continue;
     }
+    retry++;
     // Positions and acceptance times only for a partner that writes files (no extra work per batch for the others).
     const batch = { bodies, idempotencyKey, ...(partner.deliver ? { events: events.map((e) => ({ seq: e.seq, receivedAt: e.receivedAt })) } : {}) };
     const request: OutgoingRequest = partner.deliver ? { url: "", headers: {}, body: "" } : partner.buildRequest(batch, settings, deps.now(), target.state);

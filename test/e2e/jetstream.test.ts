@@ -119,6 +119,26 @@ describe("JetStream mode", () => {
     expect(during.every((e) => replayed.has(e.id as string))).toBe(true);
   }, 120_000);
 
+  it("starts while its NATS cluster is still forming: waits for it instead of exiting", async () => {
+    const nats = await startNats(3);
+    cleanup.push(() => nats.stop());
+    // One node of three left: no quorum, no meta leader, as while a whole cluster restarts.
+    await nats.kill(1);
+    await nats.kill(2);
+    const db = await createDatabase();
+    cleanup.push(() => dropDatabase(db.name));
+    const dir = tempDir();
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const starting = startChild(dir, { DATABASE_URL: db.url, CURRENTS_MASTER_KEY: "ab".repeat(32), CURRENTS_NATS_URL: nats.url, CURRENTS_NATS_REPLICAS: "3" }, 60_000);
+    starting.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
+    await new Promise((r) => setTimeout(r, 3_000));
+    await Promise.all([nats.restart(1), nats.restart(2)]);
+    const child = await starting;
+    cleanup.push(() => { child.proc.kill("SIGKILL"); });
+    expect(child.output()).toMatch(/the JetStream cluster is not ready yet/);
+    await waitFor(async () => (await call(child.url, "POST", "/v1/events", { events: [sampleEvent(TYPE)] }, INGEST)).status === 200, 30_000, "ingest accepted");
+  });
+
   it("a three-node cluster and three Currents processes: a Current's partitions spread over all three; kill -9 one Currents process and one NATS node mid-stream and every acknowledged event arrives, each user's in order", async () => {
     const nats = await startNats(3);
     cleanup.push(() => nats.stop());

@@ -6,7 +6,7 @@ import { ADMIN, INGEST } from "./harness.js";
 const BIN = fileURLToPath(new URL("../../bin/currents.js", import.meta.url));
 
 /** Runs `currents start` as its own process (built CLI), so tests can kill -9 it. */
-export async function startChild(dataDir: string, extraEnv: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
+export async function startChild(dataDir: string, extraEnv: Record<string, string> = {}, startMs = 15_000): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
   if (!existsSync(fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url)))) {
     throw new Error("dist/ is missing: run `npm run build` (npm test does it first)");
   }
@@ -24,7 +24,7 @@ export async function startChild(dataDir: string, extraEnv: Record<string, strin
   let output = "";
   proc.stdout?.on("data", (c: Buffer) => (output += c.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`currents did not start:\n${output}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`currents did not start:\n${output}`)), startMs);
     proc.stderr?.on("data", (c: Buffer) => {
       output += c.toString();
       const m = /listening on (http:\/\/\S+)/.exec(output);

@@ -40,4 +40,27 @@ describe("deliverBatch", () => {
     expect(await done).toBe(false);
     expect(sent).toEqual([]);
   });
+
+  it("numbers attempts by requests sent: waiting again (another batch's backoff, an unconfirmed lease) is not an attempt", async () => {
+    const answers = [503, 200];
+    const attempts: Array<[number | undefined, string]> = [];
+    let backoffUntil = 0;
+    let leaseChecks = 0;
+    const d: DeliveryDeps = {
+      ...deps([]),
+      send: async (): Promise<AttemptResult> => ({ kind: "answered", status: answers.shift() ?? 200, excerpt: "", latencyMs: 1 }),
+      recordAttempt: (_id, a) => { attempts.push([a.attempt, a.outcome]); },
+      retryPolicy: { baseDelayMs: 10, maxDelayMs: 10, multiplier: 1, jitterRatio: 0, maxRetryAfterMs: 1_000 },
+    };
+    const control: BatchControl = {
+      signal: new AbortController().signal, halted: () => false, halt: () => undefined,
+      // Another batch in flight pushes the shared backoff further while this one waits: it waits again.
+      backoff: (until) => { backoffUntil = Math.max(backoffUntil, until); if (attempts.length === 1) backoffUntil += 30; },
+      heldUntil: () => backoffUntil,
+      // The lease is briefly unconfirmed once after the first attempt.
+      leaseHeld: () => attempts.length !== 1 || ++leaseChecks > 1,
+    };
+    expect(await deliverBatch(target, d, control, events)).toBe(true);
+    expect(attempts).toEqual([[1, "retry"], [2, "delivered"]]);
+  });
 });

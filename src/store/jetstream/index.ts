@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { PostgresAttemptStore } from "../postgres/attempt-store.js";
@@ -21,6 +21,31 @@ export interface JetStreamStoreOptions extends PostgresStoreOptions {
   readonly replicas: number;
   readonly retentionMs: number;
   readonly logger?: Logger;
+  /** How long start-up waits for a cluster that is still forming (default CLUSTER_WAIT_MS). */
+  readonly clusterWaitMs?: number;
+}
+
+/**
+ * A NATS cluster that is still forming (nodes starting, no meta leader yet, peers not current)
+ * answers the stream's set-up with a timeout, "JetStream system temporarily unavailable" or "no
+ * suitable peers for placement". Start-up waits that long for it, trying every second, instead
+ * of exiting: after a whole cluster restarts, Currents processes may well start first.
+ */
+export const CLUSTER_WAIT_MS = 60_000;
+const FORMING = /no suitable peers|temporarily unavailable|timeout|no responders|503/i;
+
+export async function whileClusterForms<T>(fn: () => Promise<T>, waitMs: number, onWait: (why: string) => void): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      const why = (error as Error).message;
+      if (!FORMING.test(why) || Date.now() >= deadline) throw error;
+      onWait(why);
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
 }
 
 /**
@@ -40,16 +65,20 @@ export async function openJetStreamStore(o: JetStreamStoreOptions): Promise<Stor
     await pool.end();
     throw new Error(`could not reach NATS at ${o.servers}: ${(error as Error).message}`, { cause: error });
   }
-  const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+  let jsm: JetStreamManager | undefined;
   let partitions: number;
   try {
-    partitions = await setUpStream(jsm, config, o, (msg) => o.logger?.warn(msg));
+    partitions = await whileClusterForms(async () => {
+      jsm ??= await jetstreamManager(nc, { timeout: 5_000 });
+      return setUpStream(jsm, config, o, (msg) => o.logger?.warn(msg));
+    }, o.clusterWaitMs ?? CLUSTER_WAIT_MS, (why) => o.logger?.warn(`the JetStream cluster is not ready yet (${why}); trying again`));
   } catch (error) {
     await nc.close();
     await pool.end();
     throw new Error(`could not set up the JetStream stream "${o.stream}": ${(error as Error).message}`, { cause: error });
   }
-  const events = new JetStreamEventLog({ nc, js: jetstream(nc, { timeout: 5_000 }), jsm, pool, stream: o.stream, partitions, dedupeWindowMs: o.dedupeWindowMs });
+  const manager = jsm as JetStreamManager; // set by the set-up above, which returned
+  const events = new JetStreamEventLog({ nc, js: jetstream(nc, { timeout: 5_000 }), jsm: manager, pool, stream: o.stream, partitions, dedupeWindowMs: o.dedupeWindowMs });
   return assembleStore({
     kind: "jetstream",
     partitions,
@@ -71,7 +100,7 @@ export async function openJetStreamStore(o: JetStreamStoreOptions): Promise<Stor
   }, {
     async check() {
       await pool.query("SELECT 1");
-      await jsm.streams.info(o.stream);
+      await manager.streams.info(o.stream);
     },
     async shutdown() {
       await events.drain();
