@@ -129,13 +129,15 @@ describe("JetStream mode", () => {
     cleanup.push(() => dropDatabase(db.name));
     const dir = tempDir();
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const starting = startChild(dir, { DATABASE_URL: db.url, CURRENTS_MASTER_KEY: "ab".repeat(32), CURRENTS_NATS_URL: nats.url, CURRENTS_NATS_REPLICAS: "3" }, 60_000);
+    let waiting = false;
+    const starting = startChild(dir, { DATABASE_URL: db.url, CURRENTS_MASTER_KEY: "ab".repeat(32), CURRENTS_NATS_URL: nats.url, CURRENTS_NATS_REPLICAS: "3" },
+      { startMs: 90_000, onOutput: (all) => { waiting = /the JetStream cluster is not ready yet/.test(all); } });
     starting.catch(() => undefined); // awaited below; a rejection must not go unhandled meanwhile
-    await new Promise((r) => setTimeout(r, 3_000));
+    // The other nodes come back only once Currents has said it is waiting (the previous code exited instead).
+    await waitFor(() => waiting, 45_000, "Currents waiting for the cluster");
     await Promise.all([nats.restart(1), nats.restart(2)]);
     const child = await starting;
     cleanup.push(() => { child.proc.kill("SIGKILL"); });
-    expect(child.output()).toMatch(/the JetStream cluster is not ready yet/);
     await waitFor(async () => (await call(child.url, "POST", "/v1/events", { events: [sampleEvent(TYPE)] }, INGEST)).status === 200, 30_000, "ingest accepted");
   });
 

@@ -6,7 +6,8 @@ import { ADMIN, INGEST } from "./harness.js";
 const BIN = fileURLToPath(new URL("../../bin/currents.js", import.meta.url));
 
 /** Runs `currents start` as its own process (built CLI), so tests can kill -9 it. */
-export async function startChild(dataDir: string, extraEnv: Record<string, string> = {}, startMs = 15_000): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
+export async function startChild(dataDir: string, extraEnv: Record<string, string> = {}, options: { startMs?: number; onOutput?: (all: string) => void } = {}): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
+  const startMs = options.startMs ?? 15_000;
   if (!existsSync(fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url)))) {
     throw new Error("dist/ is missing: run `npm run build` (npm test does it first)");
   }
@@ -22,11 +23,15 @@ export async function startChild(dataDir: string, extraEnv: Record<string, strin
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  proc.stdout?.on("data", (c: Buffer) => (output += c.toString()));
+  proc.stdout?.on("data", (c: Buffer) => {
+    output += c.toString();
+    options.onOutput?.(output);
+  });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`currents did not start:\n${output}`)), startMs);
     proc.stderr?.on("data", (c: Buffer) => {
       output += c.toString();
+      options.onOutput?.(output);
       const m = /listening on (http:\/\/\S+)/.exec(output);
       if (m?.[1]) {
         clearTimeout(timer);
