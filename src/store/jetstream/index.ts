@@ -21,8 +21,6 @@ export interface JetStreamStoreOptions extends PostgresStoreOptions {
   readonly replicas: number;
   readonly retentionMs: number;
   readonly logger?: Logger;
-  /** How long start-up waits for a cluster that is still forming (default CLUSTER_WAIT_MS). */
-  readonly clusterWaitMs?: number;
 }
 
 /**
@@ -31,10 +29,10 @@ export interface JetStreamStoreOptions extends PostgresStoreOptions {
  * suitable peers for placement". Start-up waits that long for it, trying every second, instead
  * of exiting: after a whole cluster restarts, Currents processes may well start first.
  */
-export const CLUSTER_WAIT_MS = 60_000;
+const CLUSTER_WAIT_MS = 60_000;
 const FORMING = /no suitable peers|temporarily unavailable|timeout|no responders|503/i;
 
-export async function whileClusterForms<T>(fn: () => Promise<T>, waitMs: number, onWait: (why: string) => void): Promise<T> {
+async function whileClusterForms<T>(fn: () => Promise<T>, waitMs: number, onWait: (why: string) => void): Promise<T> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     try {
@@ -65,20 +63,19 @@ export async function openJetStreamStore(o: JetStreamStoreOptions): Promise<Stor
     await pool.end();
     throw new Error(`could not reach NATS at ${o.servers}: ${(error as Error).message}`, { cause: error });
   }
-  let jsm: JetStreamManager | undefined;
+  let jsm: JetStreamManager;
   let partitions: number;
   try {
-    partitions = await whileClusterForms(async () => {
-      jsm ??= await jetstreamManager(nc, { timeout: 5_000 });
-      return setUpStream(jsm, config, o, (msg) => o.logger?.warn(msg));
-    }, o.clusterWaitMs ?? CLUSTER_WAIT_MS, (why) => o.logger?.warn(`the JetStream cluster is not ready yet (${why}); trying again`));
+    ({ jsm, partitions } = await whileClusterForms(async () => {
+      const manager = await jetstreamManager(nc, { timeout: 5_000 });
+      return { jsm: manager, partitions: await setUpStream(manager, config, o, (msg) => o.logger?.warn(msg)) };
+    }, CLUSTER_WAIT_MS, (why) => o.logger?.warn(`the JetStream cluster is not ready yet (${why}); trying again`)));
   } catch (error) {
     await nc.close();
     await pool.end();
     throw new Error(`could not set up the JetStream stream "${o.stream}": ${(error as Error).message}`, { cause: error });
   }
-  const manager = jsm as JetStreamManager; // set by the set-up above, which returned
-  const events = new JetStreamEventLog({ nc, js: jetstream(nc, { timeout: 5_000 }), jsm: manager, pool, stream: o.stream, partitions, dedupeWindowMs: o.dedupeWindowMs });
+  const events = new JetStreamEventLog({ nc, js: jetstream(nc, { timeout: 5_000 }), jsm, pool, stream: o.stream, partitions, dedupeWindowMs: o.dedupeWindowMs });
   return assembleStore({
     kind: "jetstream",
     partitions,
@@ -100,7 +97,7 @@ export async function openJetStreamStore(o: JetStreamStoreOptions): Promise<Stor
   }, {
     async check() {
       await pool.query("SELECT 1");
-      await manager.streams.info(o.stream);
+      await jsm.streams.info(o.stream);
     },
     async shutdown() {
       await events.drain();

@@ -248,5 +248,4 @@ export class PostgresConfigRepository implements ConfigRepository {
       }
     });
   }
-
 }
